@@ -1,1 +1,1 @@
-"""Sealbag."""
+"""The ``sealbag`` command line (headless: never imports Qt)."""

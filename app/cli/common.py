@@ -1,0 +1,133 @@
+"""Shared command-line plumbing: error reporting, JSON output, progress bars."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import click
+
+from forensics.errors import ForensicsError, OperationCancelled
+from forensics.progress import CancelToken, ProgressUpdate, RateMeter
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CANCELLED = 130
+
+
+def run_cli(group: click.Group, argv: list[str]) -> int:
+    """Run the click group, turning expected failures into one-line errors."""
+    try:
+        group.main(args=argv, prog_name="sealbag", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("sealbag: aborted", err=True)
+        return EXIT_CANCELLED
+    except OperationCancelled as exc:
+        click.echo(f"sealbag: cancelled: {exc.reason}", err=True)
+        return EXIT_CANCELLED
+    except ForensicsError as exc:
+        click.echo(f"sealbag: error: {exc}", err=True)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        click.echo("sealbag: interrupted", err=True)
+        return EXIT_CANCELLED
+    return EXIT_OK
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return value.hex()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps(value: Any) -> str:
+    """JSON text for ``--json`` output (stable key order, ISO 8601 times)."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+def echo_json(value: Any) -> None:
+    """Print ``value`` as JSON on stdout."""
+    click.echo(dumps(value))
+
+
+@contextmanager
+def progress_bar(
+    description: str, *, enabled: bool = True
+) -> Iterator[tuple[Callable[[ProgressUpdate], None], CancelToken]]:
+    """A rich progress bar on stderr (bytes, MB/s, ETA) plus a cancel token.
+
+    Ctrl-C sets the token so the job stops cleanly at its next check.
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    token = CancelToken()
+    console = Console(stderr=True)
+    show = enabled and console.is_terminal
+    columns_bytes = (
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+        DownloadColumn(binary_units=True), TransferSpeedColumn(), TimeRemainingColumn(),
+    )
+    columns_items = (
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    )
+    tasks: dict[str, int] = {}
+    meter = RateMeter()
+    with Progress(*columns_bytes, console=console, disable=not show, transient=False) as bar:
+        items_bar: Progress | None = None
+
+        def report(update: ProgressUpdate) -> None:
+            meter.update(update.done)
+            if not show:
+                return
+            key = update.stage
+            target = bar if update.unit == "bytes" else None
+            nonlocal items_bar
+            if target is None:
+                if items_bar is None:
+                    items_bar = Progress(*columns_items, console=console)
+                    items_bar.start()
+                target = items_bar
+            if key not in tasks:
+                tasks[key] = target.add_task(f"{description}: {key}", total=update.total)
+            target.update(tasks[key], completed=update.done, total=update.total)
+
+        try:
+            yield report, token
+        except KeyboardInterrupt:
+            token.cancel("interrupted from the keyboard")
+            raise
+        finally:
+            if items_bar is not None:
+                items_bar.stop()
+    if sys.stderr.isatty() and enabled and not show:
+        click.echo("", err=True)
