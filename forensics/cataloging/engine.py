@@ -1,0 +1,292 @@
+"""Run a catalog: start the isolated worker, watch it, collect what it finds.
+
+The application process never parses the image itself. It starts a worker
+(``spawn``), passes each record it streams back to a sink (the store, the
+``--jsonl`` printer, a list in tests) and decides how the run ended:
+
+* ``complete``: the worker finished and reported no gap;
+* ``incomplete``: it finished, but some directories or file contents could not be
+  read (listed in ``gaps``);
+* ``failed``: it crashed, hung (no progress for ``stall_timeout`` seconds), ran
+  out of memory, could not open the image, or the sink failed;
+* ``cancelled``: the cancel token was set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from multiprocessing.connection import Connection
+from typing import Any
+
+from forensics.cataloging.records import (
+    CatalogSummary,
+    EntryRecord,
+    FileSystemRecord,
+    Gap,
+    RunStatus,
+    VolumeRecord,
+)
+from forensics.cataloging.wire import WireError, from_wire
+from forensics.errors import NotFoundError
+from forensics.progress import (
+    NEVER_CANCELLED,
+    CancelToken,
+    ProgressFn,
+    ProgressUpdate,
+    no_progress,
+)
+
+DEFAULT_MEMORY_LIMIT = 2 << 30
+DEFAULT_STALL_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogOptions:
+    """How a catalog run is done.
+
+    Attributes:
+        hash_content: compute MD5 and SHA-256 of every regular file.
+        detect_types: run libmagic on file content.
+        hash_deleted: also read deleted files whose metadata is not reused (recovered content).
+        max_depth: deepest directory level walked.
+        stall_timeout: seconds without any progress after which the worker is killed.
+        memory_limit: address-space cap of the worker in bytes (None: unlimited).
+        media_format: force raw/split/ewf instead of guessing from the file name.
+    """
+
+    hash_content: bool = True
+    detect_types: bool = True
+    hash_deleted: bool = True
+    max_depth: int = 256
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT
+    memory_limit: int | None = DEFAULT_MEMORY_LIMIT
+    media_format: str | None = None
+
+    def walk_options(self) -> dict[str, Any]:
+        return {"hash_content": self.hash_content, "detect_types": self.detect_types,
+                "hash_deleted": self.hash_deleted, "max_depth": self.max_depth}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class CatalogSink:
+    """Receives what a run finds. Subclass and override what you need."""
+
+    def volume(self, record: VolumeRecord) -> None:
+        """A partition-table entry (or the whole media)."""
+
+    def file_system(self, record: FileSystemRecord) -> None:
+        """A file system, or the reason none was found in a volume."""
+
+    def entry(self, record: EntryRecord) -> None:
+        """One listed name or stream."""
+
+    def gap(self, record: Gap) -> None:
+        """Something that could not be read."""
+
+
+@dataclass
+class ListSink(CatalogSink):
+    """Keeps everything in memory (tests, small images)."""
+
+    volumes: list[VolumeRecord] = field(default_factory=list)
+    file_systems: list[FileSystemRecord] = field(default_factory=list)
+    entries: list[EntryRecord] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+
+    def volume(self, record: VolumeRecord) -> None:
+        self.volumes.append(record)
+
+    def file_system(self, record: FileSystemRecord) -> None:
+        self.file_systems.append(record)
+
+    def entry(self, record: EntryRecord) -> None:
+        self.entries.append(record)
+
+    def gap(self, record: Gap) -> None:
+        self.gaps.append(record)
+
+
+DEFAULT_WORKER = "forensics.cataloging.worker:catalog_worker"
+MAX_MESSAGE_BYTES = 256 << 20
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_catalog(
+    image: str | Path,
+    sink: CatalogSink,
+    *,
+    options: CatalogOptions | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken = NEVER_CANCELLED,
+    worker: str = DEFAULT_WORKER,
+) -> CatalogSummary:
+    """Catalog every volume and file system of an image in an isolated worker.
+
+    Args:
+        image: any file of a raw, split raw or EWF set (or a block device).
+        sink: receives records in the order found.
+        options: what to compute and the worker's limits.
+        progress: receives ``ProgressUpdate("catalog", entries, None, "files")``.
+        cancel: stops the run (the worker is killed; status ``cancelled``).
+        worker: ``module:function`` the worker process runs (tests substitute faulty ones).
+
+    Returns:
+        The summary; check ``summary.status``: only ``complete`` is a full listing.
+
+    Raises:
+        NotFoundError: the image path does not exist.
+    """
+    opts = options or CatalogOptions()
+    path = Path(image)
+    if not path.exists():
+        raise NotFoundError(f"image not found: {path} (check the path)")
+    summary = CatalogSummary(image_path=str(path), status=RunStatus.FAILED)
+    started = time.monotonic()
+    job = {"image": str(path), "format": opts.media_format, "options": opts.walk_options()}
+    proc, receiver, stderr_file = _start_worker(worker, job, opts.memory_limit)
+    last_progress = time.monotonic()
+    finished = False
+    try:
+        while True:
+            if cancel.cancelled:
+                summary.status = RunStatus.CANCELLED
+                summary.error = f"cancelled: {cancel.reason}"
+                break
+            if time.monotonic() - last_progress > opts.stall_timeout:
+                summary.error = (f"the catalog worker made no progress for "
+                                 f"{opts.stall_timeout:g} s and was stopped; the image may be "
+                                 "corrupt or the storage unresponsive")
+                break
+            if not receiver.poll(0.2):
+                continue
+            try:
+                message = json.loads(receiver.recv_bytes(MAX_MESSAGE_BYTES))
+            except (EOFError, OSError):
+                summary.error = _death_message(proc, stderr_file)
+                break
+            except ValueError:
+                summary.error = "the catalog worker sent malformed data and was stopped"
+                break
+            if not isinstance(message, list) or not message:
+                summary.error = "the catalog worker sent malformed data and was stopped"
+                break
+            last_progress = time.monotonic()
+            kind = message[0]
+            if kind == "records":
+                for rkind, wire in message[1]:
+                    _dispatch(sink, summary, rkind, from_wire(rkind, wire))
+                progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
+            elif kind == "beat":
+                summary.files_hashed, summary.bytes_hashed = message[1], message[2]
+                progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
+            elif kind == "done":
+                info = message[1]
+                summary.volume_system = info["volume_system"]
+                summary.media_size = info["media_size"]
+                summary.media_format = info["media_format"]
+                summary.files_hashed = info["files_hashed"]
+                summary.bytes_hashed = info["bytes_hashed"]
+                summary.tool_versions = info["tool_versions"]
+                finished = True
+                break
+            elif kind == "error":
+                summary.error = f"the catalog stopped: {message[1]}"
+                break
+    except (WireError, TypeError, KeyError, IndexError, ValueError) as exc:
+        summary.error = f"the catalog worker sent malformed data and was stopped ({exc})"
+        finished = False
+    except Exception as exc:  # the sink failed (database full, disk error ...)
+        summary.error = f"storing the catalog failed: {' '.join(str(exc).split())[:300]}"
+        finished = False
+    finally:
+        _stop(proc)
+        receiver.close()
+        stderr_file.close()
+    if finished:
+        summary.status = RunStatus.INCOMPLETE if summary.gaps else RunStatus.COMPLETE
+    elif summary.status is not RunStatus.CANCELLED:
+        summary.status = RunStatus.FAILED
+    summary.elapsed_s = time.monotonic() - started
+    return summary
+
+
+def _dispatch(sink: CatalogSink, summary: CatalogSummary, kind: str, record: Any) -> None:
+    if kind == "entry":
+        summary.entry_count += 1
+        sink.entry(record)
+    elif kind == "volume":
+        summary.volumes.append(record)
+        sink.volume(record)
+    elif kind == "fs":
+        summary.file_systems.append(record)
+        sink.file_system(record)
+    elif kind == "gap":
+        summary.gaps.append(record)
+        sink.gap(record)
+
+
+def _start_worker(target: str, job: dict[str, Any], memory_limit: int | None
+                  ) -> tuple[subprocess.Popen[bytes], Connection, Any]:
+    read_fd, write_fd = os.pipe()
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the caller
+    args = [sys.executable, "-m", "forensics.cataloging.worker", "--fd", str(write_fd),
+            "--target", target, "--memory-limit", str(memory_limit or 0),
+            "--job", json.dumps(job)]
+    try:
+        proc = subprocess.Popen(args, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=stderr_file, env=env,
+                                cwd=str(_PROJECT_ROOT), close_fds=True)
+    finally:
+        os.close(write_fd)
+    return proc, Connection(read_fd, writable=False), stderr_file
+
+
+def _last_stderr_line(stderr_file: Any) -> str:
+    try:
+        stderr_file.seek(0)
+        lines = [ln for ln in stderr_file.read()[-4000:].decode("utf-8", "replace").splitlines()
+                 if ln.strip()]
+    except OSError:
+        return ""
+    return " ".join(lines[-1].split())[:200] if lines else ""
+
+
+def _death_message(proc: subprocess.Popen[bytes], stderr_file: Any) -> str:
+    try:
+        code = proc.wait(5)
+    except subprocess.TimeoutExpired:
+        code = None
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return (f"the catalog worker crashed ({name}) while parsing the image; the image is "
+                "probably corrupt; nothing after the last stored entry was catalogued")
+    detail = _last_stderr_line(stderr_file)
+    return (f"the catalog worker ended unexpectedly (exit status {code}"
+            f"{': ' + detail if detail else ''}); "
+            "nothing after the last stored entry was catalogued")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        proc.wait(0.5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
