@@ -83,7 +83,7 @@ class TypeDetector:
         try:
             mime = self._mime.from_buffer(head)
             desc = self._desc.from_buffer(head)
-        except Exception:  # noqa: BLE001 - libmagic errors are data problems, not ours
+        except Exception:
             return None, None
         return mime, desc
 

@@ -26,7 +26,7 @@ def _escape_char(ch: str) -> str:
         return f"⟨U+{cp:04X}⟩"
     if 0xDC80 <= cp <= 0xDCFF:  # an undecodable byte carried by surrogateescape
         return f"\\x{cp - 0xDC00:02x}"
-    if 0xD800 <= cp <= 0xDFFF or unicodedata.category(ch) == "Cn" and cp > 0xFFFF:
+    if 0xD800 <= cp <= 0xDFFF or (unicodedata.category(ch) == "Cn" and cp > 0xFFFF):
         return f"⟨U+{cp:04X}⟩"
     return ch
 

@@ -67,7 +67,7 @@ def worker_entry(target: Callable[[Channel, dict[str, Any]], None], conn: Channe
         _send_quietly(conn, ("error", "the catalog worker ran out of memory "
                                       f"(limit {memory_limit or 0} bytes); the image may be "
                                       "corrupt, or raise the limit"))
-    except BaseException as exc:  # noqa: BLE001 - everything must reach the parent
+    except BaseException as exc:
         message = " ".join(str(exc).split())[:500] or type(exc).__name__
         _send_quietly(conn, ("error", message))
     finally:
