@@ -14,18 +14,12 @@ The application process never parses the image itself. It starts a worker
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from forensics.cataloging.process import WorkerGone, WorkerProcess
 from forensics.cataloging.records import (
     CatalogSummary,
     EntryRecord,
@@ -117,8 +111,6 @@ class ListSink(CatalogSink):
 
 
 DEFAULT_WORKER = "forensics.cataloging.worker:catalog_worker"
-MAX_MESSAGE_BYTES = 256 << 20
-_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_catalog(
@@ -153,7 +145,7 @@ def run_catalog(
     summary = CatalogSummary(image_path=str(path), status=RunStatus.FAILED)
     started = time.monotonic()
     job = {"image": str(path), "format": opts.media_format, "options": opts.walk_options()}
-    proc, receiver, stderr_file = _start_worker(worker, job, opts.memory_limit)
+    proc = WorkerProcess(worker, job, opts.memory_limit)
     last_progress = time.monotonic()
     finished = False
     try:
@@ -167,19 +159,16 @@ def run_catalog(
                                  f"{opts.stall_timeout:g} s and was stopped; the image may be "
                                  "corrupt or the storage unresponsive")
                 break
-            if not receiver.poll(0.2):
-                continue
             try:
-                message = json.loads(receiver.recv_bytes(MAX_MESSAGE_BYTES))
-            except (EOFError, OSError):
-                summary.error = _death_message(proc, stderr_file)
+                message = proc.receive(0.2)
+            except WorkerGone:
+                summary.error = (f"catalog failed: {proc.death_message()}; nothing after the "
+                                 "last stored entry was catalogued")
                 break
-            except ValueError:
-                summary.error = "the catalog worker sent malformed data and was stopped"
-                break
-            if not isinstance(message, list) or not message:
-                summary.error = "the catalog worker sent malformed data and was stopped"
-                break
+            if message is None:
+                continue
+            if not isinstance(message, list):
+                raise WireError("unexpected binary frame")
             last_progress = time.monotonic()
             kind = message[0]
             if kind == "records":
@@ -209,9 +198,7 @@ def run_catalog(
         summary.error = f"storing the catalog failed: {' '.join(str(exc).split())[:300]}"
         finished = False
     finally:
-        _stop(proc)
-        receiver.close()
-        stderr_file.close()
+        proc.close()
     if finished:
         summary.status = RunStatus.INCOMPLETE if summary.gaps else RunStatus.COMPLETE
     elif summary.status is not RunStatus.CANCELLED:
@@ -233,59 +220,3 @@ def _dispatch(sink: CatalogSink, summary: CatalogSummary, kind: str, record: Any
     elif kind == "gap":
         summary.gaps.append(record)
         sink.gap(record)
-
-
-def _start_worker(target: str, job: dict[str, Any], memory_limit: int | None
-                  ) -> tuple[subprocess.Popen[bytes], Connection, Any]:
-    read_fd, write_fd = os.pipe()
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the caller
-    args = [sys.executable, "-m", "forensics.cataloging.worker", "--fd", str(write_fd),
-            "--target", target, "--memory-limit", str(memory_limit or 0),
-            "--job", json.dumps(job)]
-    try:
-        proc = subprocess.Popen(args, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=stderr_file, env=env,
-                                cwd=str(_PROJECT_ROOT), close_fds=True)
-    finally:
-        os.close(write_fd)
-    return proc, Connection(read_fd, writable=False), stderr_file
-
-
-def _last_stderr_line(stderr_file: Any) -> str:
-    try:
-        stderr_file.seek(0)
-        lines = [ln for ln in stderr_file.read()[-4000:].decode("utf-8", "replace").splitlines()
-                 if ln.strip()]
-    except OSError:
-        return ""
-    return " ".join(lines[-1].split())[:200] if lines else ""
-
-
-def _death_message(proc: subprocess.Popen[bytes], stderr_file: Any) -> str:
-    try:
-        code = proc.wait(5)
-    except subprocess.TimeoutExpired:
-        code = None
-    if code is not None and code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        return (f"the catalog worker crashed ({name}) while parsing the image; the image is "
-                "probably corrupt; nothing after the last stored entry was catalogued")
-    detail = _last_stderr_line(stderr_file)
-    return (f"the catalog worker ended unexpectedly (exit status {code}"
-            f"{': ' + detail if detail else ''}); "
-            "nothing after the last stored entry was catalogued")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        proc.wait(0.5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)

@@ -431,3 +431,50 @@ class _FsWalk:
             extension_mismatch=extension_mismatch(record.name, mime),
             error=error[0] if error else None,
         )
+
+
+class ContentReader:
+    """Reads one file's content by file-system offset, metadata address and stream name."""
+
+    def __init__(self, reader: MediaReader) -> None:
+        self._img = MediaImage(reader)
+        self._fs: dict[int, Any] = {}
+
+    def chunks(self, fs_offset: int, meta_addr: int, stream: str | None,
+               chunk: int = READ_CHUNK) -> Iterator[bytes]:
+        """Yield the content of the default data (or the named NTFS stream).
+
+        Raises:
+            OSError: the file system, the file or the stream cannot be opened or read.
+        """
+        fs = self._fs.get(fs_offset)
+        if fs is None:
+            fs = self._fs[fs_offset] = pytsk3.FS_Info(self._img, offset=fs_offset)
+        f = fs.open_meta(inode=meta_addr)
+        meta = f.info.meta
+        if meta is None:
+            raise OSError(f"no metadata at address {meta_addr}")
+        attr: tuple[int, int] | None = None
+        size = int(meta.size)
+        if int(fs.info.ftype) == _FS_NTFS:
+            want = stream.encode("utf-8", "surrogateescape") if stream else b""
+            for a in f:
+                a_type = int(a.info.type)
+                a_name = bytes(a.info.name or b"")
+                if a_type == _ATTR_NTFS_IDXROOT and a_name == b"$I30":
+                    a_name = b""
+                if a_type in (_ATTR_NTFS_DATA, _ATTR_NTFS_IDXROOT) and a_name == want and (
+                        attr is None or a_type == _ATTR_NTFS_DATA):
+                    attr = (a_type, int(a.info.id))
+                    size = int(a.info.size)
+            if attr is None:
+                raise OSError(f"no data stream {stream or '(default)'} at address {meta_addr}")
+        offset = 0
+        while offset < size:
+            want_n = min(chunk, size - offset)
+            data = (f.read_random(offset, want_n) if attr is None
+                    else f.read_random(offset, want_n, *attr))
+            if not data:
+                return
+            offset += len(data)
+            yield data

@@ -53,6 +53,9 @@ class Channel:
     def send(self, message: list[Any] | tuple[Any, ...]) -> None:
         self._conn.send_bytes(json.dumps(message, separators=(",", ":")).encode("utf-8"))
 
+    def send_raw(self, frame: bytes) -> None:
+        self._conn.send_bytes(frame)
+
     def close(self) -> None:
         self._conn.close()
 
@@ -149,3 +152,28 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def export_worker(conn: Channel, job: dict[str, Any]) -> None:
+    """Stream the content of selected files to the parent (which writes them).
+
+    ``job["items"]`` is a list of ``[fs_offset, meta_addr, stream]``. For each item
+    the worker sends ``["file", i]``, then the content as binary frames (first byte
+    0x00), then ``["end", i, error_or_null]``.
+    """
+    from forensics.cataloging.tsk import ContentReader
+    from forensics.media import MediaFormat, open_media
+
+    fmt = MediaFormat(job["format"]) if job.get("format") else None
+    with open_media(job["image"], fmt) as reader:
+        content = ContentReader(reader)
+        for i, (fs_offset, meta_addr, stream) in enumerate(job["items"]):
+            conn.send(["file", i])
+            error = None
+            try:
+                for data in content.chunks(int(fs_offset), int(meta_addr), stream):
+                    conn.send_raw(b"\x00" + data)
+            except OSError as exc:
+                error = " ".join(str(exc).split())[:300] or "read failed"
+            conn.send(["end", i, error])
+        conn.send(["done", {}])
