@@ -172,26 +172,22 @@ def run_catalog(
             last_progress = time.monotonic()
             kind = message[0]
             if kind == "records":
-                for rkind, wire in message[1]:
-                    _dispatch(sink, summary, rkind, from_wire(rkind, wire))
+                for rkind, record in _decode_batch(message):
+                    _dispatch(sink, summary, rkind, record)
                 progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
             elif kind == "beat":
-                summary.files_hashed, summary.bytes_hashed = message[1], message[2]
                 progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
             elif kind == "done":
-                info = message[1]
-                summary.volume_system = info["volume_system"]
-                summary.media_size = info["media_size"]
-                summary.media_format = info["media_format"]
-                summary.files_hashed = info["files_hashed"]
-                summary.bytes_hashed = info["bytes_hashed"]
-                summary.tool_versions = info["tool_versions"]
+                _apply_done(summary, message)
                 finished = True
                 break
             elif kind == "error":
                 summary.error = f"the catalog stopped: {message[1]}"
                 break
-    except (WireError, TypeError, KeyError, IndexError, ValueError) as exc:
+    except KeyboardInterrupt:
+        summary.status = RunStatus.CANCELLED
+        summary.error = "cancelled: interrupted from the keyboard"
+    except WireError as exc:
         summary.error = f"the catalog worker sent malformed data and was stopped ({exc})"
         finished = False
     except Exception as exc:  # the sink failed (database full, disk error ...)
@@ -205,6 +201,27 @@ def run_catalog(
         summary.status = RunStatus.FAILED
     summary.elapsed_s = time.monotonic() - started
     return summary
+
+
+def _apply_done(summary: CatalogSummary, message: list[Any]) -> None:
+    try:
+        info = message[1]
+        summary.volume_system = None if info["volume_system"] is None \
+            else str(info["volume_system"])
+        summary.media_size = int(info["media_size"])
+        summary.media_format = str(info["media_format"])
+        summary.files_hashed = int(info["files_hashed"])
+        summary.bytes_hashed = int(info["bytes_hashed"])
+        summary.tool_versions = {str(k): str(v) for k, v in info["tool_versions"].items()}
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
+        raise WireError(f"bad summary: {exc}") from exc
+
+
+def _decode_batch(message: list[Any]) -> list[tuple[str, Any]]:
+    try:
+        return [(str(kind), from_wire(kind, wire)) for kind, wire in message[1]]
+    except (TypeError, ValueError, IndexError) as exc:
+        raise WireError(str(exc)) from exc
 
 
 def _dispatch(sink: CatalogSink, summary: CatalogSummary, kind: str, record: Any) -> None:
