@@ -237,3 +237,5 @@ def _dispatch(sink: CatalogSink, summary: CatalogSummary, kind: str, record: Any
     elif kind == "gap":
         summary.gaps.append(record)
         sink.gap(record)
+    elif kind == "note":
+        summary.notes.append(record)

@@ -185,7 +185,8 @@ class EntryRecord:
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """A part of the media the run could not cover, and why."""
+    """A part of the media the run could not cover, and why (or, as a note, an anomaly
+    seen on the way that did not stop anything from being listed)."""
 
     where: str
     reason: str
@@ -209,6 +210,7 @@ class CatalogSummary:
     files_hashed: int = 0
     bytes_hashed: int = 0
     gaps: list[Gap] = field(default_factory=list)
+    notes: list[Gap] = field(default_factory=list)
     error: str | None = None
     tool_versions: dict[str, str] = field(default_factory=dict)
     elapsed_s: float = 0.0
@@ -231,6 +233,7 @@ class CatalogSummary:
             "files_hashed": self.files_hashed,
             "bytes_hashed": self.bytes_hashed,
             "gaps": [g.to_dict() for g in self.gaps],
+            "notes": [n.to_dict() for n in self.notes],
             "error": self.error,
             "tool_versions": self.tool_versions,
             "elapsed_s": round(self.elapsed_s, 3),

@@ -147,7 +147,8 @@ class CatalogStore(CatalogSink):
         status = CatalogStatus(summary.status.value)
         values: dict[str, Any] = {
             "status": status, "ended_at": datetime.now(UTC), "error": summary.error,
-            "gaps": [g.to_dict() for g in summary.gaps],
+            "gaps": [{**g.to_dict(), "kind": "gap"} for g in summary.gaps]
+            + [{**n.to_dict(), "kind": "anomaly"} for n in summary.notes],
             "tool_versions": summary.tool_versions,
         }
         if summary.status in (RunStatus.COMPLETE, RunStatus.INCOMPLETE):

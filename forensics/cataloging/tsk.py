@@ -242,7 +242,8 @@ class _FsWalk:
         try:
             directory = self.fs.open_dir(inode=addr)
         except OSError as exc:
-            self.sc._emit("gap", Gap(self.where(prefix), f"directory unreadable: {_one_line(exc)}"))
+            self.sc._emit("gap", Gap(self.where(prefix),
+                                     f"directory unreadable: {_one_line(exc)}"))
             return
         iterator = iter(directory)
         while True:
@@ -279,18 +280,20 @@ class _FsWalk:
             if not name_alloc and meta_alloc:
                 continue  # deleted name whose inode now belongs to something else
             if meta_addr in ancestors:
-                self.sc._emit("gap", Gap(self.where(path),
-                                         f"directory loop: inode {meta_addr} is its own ancestor; "
-                                         "not walked again"))
+                self.sc._emit("note", Gap(self.where(path),
+                                          f"directory loop: inode {meta_addr} is its own "
+                                          "ancestor; not walked again"))
                 continue
             if depth + 1 >= self.sc._opt.max_depth:
                 self.sc._emit("gap", Gap(self.where(path),
-                                         f"deeper than {self.sc._opt.max_depth} levels; not walked"))
+                                         f"deeper than {self.sc._opt.max_depth} levels; "
+                                         "not walked"))
                 continue
             seen = self.visits.get(meta_addr, 0)
             if seen >= MAX_DIR_VISITS:
-                self.sc._emit("gap", Gap(self.where(path),
-                                         f"directory inode {meta_addr} already walked {seen} times"))
+                self.sc._emit("note", Gap(self.where(path),
+                                          f"directory inode {meta_addr} already walked {seen} "
+                                          "times; its entries are listed under its other names"))
                 continue
             self.visits[meta_addr] = seen + 1
             self._walk_dir(meta_addr, path_raw + b"/", path + "/", ancestors | {meta_addr},
@@ -384,7 +387,8 @@ class _FsWalk:
         if readable and self.is_ntfs and attr_type is None:
             record = replace(record, error="no readable $DATA attribute")
             if name_alloc:
-                self.sc._emit("gap", Gap(self.where(path), "content unreadable: no $DATA attribute"))
+                self.sc._emit("gap", Gap(self.where(path),
+                                         "content unreadable: no $DATA attribute"))
         elif readable and self.sc._opt.hash_content:
             record = self._with_content(f, record, attr_type, attr_id, size)
         self.sc._emit("entry", record)
@@ -420,7 +424,8 @@ class _FsWalk:
             return replace(record, error=error[0])
         if error and error[0].startswith("read failed"):
             if record.allocated:
-                self.sc._emit("gap", Gap(self.where(record.path), f"content unreadable: {error[0]}"))
+                self.sc._emit("gap", Gap(self.where(record.path),
+                                         f"content unreadable: {error[0]}"))
             return replace(record, error=error[0])
         mime = desc = None
         if self.sc._types is not None:
@@ -428,7 +433,7 @@ class _FsWalk:
         return replace(
             record, md5=result.md5, sha256=result.sha256, bytes_hashed=result.length,
             mime_type=mime, mime_description=desc,
-            extension_mismatch=extension_mismatch(record.name, mime),
+            extension_mismatch=record.stream is None and extension_mismatch(record.name, mime),
             error=error[0] if error else None,
         )
 

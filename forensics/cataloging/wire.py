@@ -24,7 +24,7 @@ class WireError(ValueError):
 
 
 _KINDS: dict[str, type] = {
-    "entry": EntryRecord, "volume": VolumeRecord, "fs": FileSystemRecord, "gap": Gap,
+    "entry": EntryRecord, "volume": VolumeRecord, "fs": FileSystemRecord, "gap": Gap, "note": Gap,
 }
 _FIELDS = {kind: [f.name for f in fields(cls)] for kind, cls in _KINDS.items()}
 _TYPES = {kind: {f.name: str(f.type) for f in fields(cls)} for kind, cls in _KINDS.items()}
