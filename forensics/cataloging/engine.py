@@ -165,6 +165,9 @@ def run_catalog(
                 summary.error = (f"catalog failed: {proc.death_message()}; nothing after the "
                                  "last stored entry was catalogued")
                 break
+            except ValueError:
+                summary.error = "the catalog worker sent malformed data and was stopped"
+                break
             if message is None:
                 continue
             if not isinstance(message, list):

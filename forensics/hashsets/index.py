@@ -70,7 +70,8 @@ def import_hash_list(source: str | os.PathLike[str], index_path: str | os.PathLi
     if kind not in KINDS:
         raise UserInputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if dest.exists():
-        raise ConflictError(f"a hash index already exists at {dest}; remove it or pick another name")
+        raise ConflictError(f"a hash index already exists at {dest}; remove it or pick "
+                            "another name")
     fmt = fmt or detect_format(src)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")

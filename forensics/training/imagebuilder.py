@@ -163,7 +163,7 @@ def _pdf(rng: random.Random) -> bytes:
 
 
 def _text(rng: random.Random, size: int) -> bytes:
-    words = _WORDS + ["the", "and", "of", "meeting", "payment", "account", "transfer"]
+    words = [*_WORDS, "the", "and", "of", "meeting", "payment", "account", "transfer"]
     out: list[str] = []
     length = 0
     while length < size:
@@ -199,7 +199,7 @@ def plan_files(spec: TrainingSpec) -> tuple[list[bytes], list[PlannedFile]]:
         raise UserInputError(f"file system must be one of {', '.join(FS_TYPES)}")
     if spec.deleted + spec.disguised > spec.files:
         raise UserInputError("deleted + disguised files cannot exceed the number of files")
-    rng = random.Random(spec.seed)
+    rng = random.Random(spec.seed)  # noqa: S311 - reproducible exercises, not secrets
     flat = spec.fs_type == "ntfs"
     dirs: list[bytes] = [b""]
     if not flat and spec.max_depth > 0:
@@ -311,7 +311,7 @@ def build_image(spec: TrainingSpec, out_path: str | os.PathLike[str]) -> AnswerK
     """
     out = Path(out_path)
     dirs, files = plan_files(spec)
-    rng = random.Random(spec.seed ^ 0x5EA1BA6)
+    rng = random.Random(spec.seed ^ 0x5EA1BA6)  # noqa: S311 - reproducible, not secret
     mtime = 1_600_000_000 + spec.seed % 100_000_000
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sealbag-train-") as tmp:
