@@ -41,6 +41,14 @@ def _ns(value: Any) -> int | None:
     return ns if -(2**63) <= ns < 2**63 else None
 
 
+def _int32(value: int | None) -> int | None:
+    return value if value is not None and -(2**31) <= value < 2**31 else None
+
+
+def _int64(value: int | None) -> int | None:
+    return value if value is not None and -(2**63) <= value < 2**63 else None
+
+
 class CatalogStore(CatalogSink):
     """A sink that writes one catalog run to the database.
 
@@ -99,20 +107,20 @@ class CatalogStore(CatalogSink):
             "path": record.path,
             "path_raw": None if is_lossless(record.path_raw) else record.path_raw,
             "name": record.name,
-            "meta_addr": record.meta_addr,
-            "meta_seq": record.meta_seq,
+            "meta_addr": _int64(record.meta_addr),
+            "meta_seq": _int32(record.meta_seq),
             "stream": record.stream,
             "entry_type": f"{record.name_type}/{record.meta_type}",
-            "size": record.size,
+            "size": _int64(record.size),
             "allocated": record.allocated,
             "orphan": record.orphan,
             "mtime_ns": _ns(record.mtime),
             "atime_ns": _ns(record.atime),
             "ctime_ns": _ns(record.ctime),
             "crtime_ns": _ns(record.crtime),
-            "mode": record.mode,
-            "uid": record.uid,
-            "gid": record.gid,
+            "mode": _int32(record.mode),
+            "uid": _int64(record.uid),
+            "gid": _int64(record.gid),
             "md5": record.md5,
             "sha256": record.sha256,
             "mime_type": record.mime_type[:127] if record.mime_type else None,

@@ -375,7 +375,7 @@ class _FsWalk:
             partition_offset=self.rec.offset_bytes,
             path=path, path_raw=path_raw, name=display_name(raw), name_raw=raw,
             stream=stream, meta_addr=int(name.meta_addr),
-            meta_seq=seq if (self.is_ntfs or seq) else None,
+            meta_seq=seq if self.is_ntfs and 0 <= seq < 1 << 31 else None,
             attr_type=attr_type, attr_id=attr_id,
             name_type=NAME_TYPES[int(name.type)] if int(name.type) < len(NAME_TYPES) else "?",
             meta_type=META_TYPES[meta_type_i] if meta_type_i < len(META_TYPES) else "?",
