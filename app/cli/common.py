@@ -225,7 +225,10 @@ def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> N
         table.add_column(heading, overflow="fold")
     for row in rows:
         table.add_row(*[safe_text(row.get(key)) for key, _ in columns])
-    Console(soft_wrap=True).print(table)
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(soft_wrap=True, width=200)
+    console.print(table)
 
 
 def safe_text(value: Any) -> str:
