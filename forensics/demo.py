@@ -39,9 +39,15 @@ DEMO_CASE = CaseInput(
 )
 
 DEMO_PEOPLE = (
-    PersonInput("Asha Rao", "Inspector of Police", "DEMO-IO-1", "Cyber Crime PS", "investigating-officer"),
-    PersonInput("Vikram Nair", "Scientific Officer", "DEMO-EX-1", "State FSL Cyber Division", "examiner"),
-    PersonInput("Meena Iyer", "Head Constable (malkhana)", "DEMO-CU-1", "Cyber Crime PS", "custodian"),
+    PersonInput(
+        "Asha Rao", "Inspector of Police", "DEMO-IO-1", "Cyber Crime PS", "investigating-officer"
+    ),
+    PersonInput(
+        "Vikram Nair", "Scientific Officer", "DEMO-EX-1", "State FSL Cyber Division", "examiner"
+    ),
+    PersonInput(
+        "Meena Iyer", "Head Constable (malkhana)", "DEMO-CU-1", "Cyber Crime PS", "custodian"
+    ),
 )
 
 DEMO_EXHIBITS = (

@@ -9,7 +9,9 @@ from pathlib import Path
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="sealbag-gui", description="Sealbag desktop application")
-    parser.add_argument("--db", help="database URL or SQLite file (default: $SEALBAG_DB or per-user)")
+    parser.add_argument(
+        "--db", help="database URL or SQLite file (default: $SEALBAG_DB or per-user)"
+    )
     parser.add_argument(
         "--demo-if-empty",
         action="store_true",

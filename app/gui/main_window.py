@@ -146,6 +146,6 @@ class MainWindow(QMainWindow):
             "MLA evidence bundles.",
         )
 
-    def closeEvent(self, event) -> None:  # noqa: N802, ANN001
+    def closeEvent(self, event) -> None:
         self.jobs.shutdown()
         super().closeEvent(event)

@@ -84,9 +84,25 @@ def test_real_app_under_xvfb_saves_a_screenshot(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
     env.update(SEALBAG_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
     proc = subprocess.run(
-        ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24", sys.executable, "-m", "app.gui.main",
-         "--demo-if-empty", "--screenshot", str(shot), "--quit-after", "2"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        [
+            "xvfb-run",
+            "-a",
+            "-s",
+            "-screen 0 1280x800x24",
+            sys.executable,
+            "-m",
+            "app.gui.main",
+            "--demo-if-empty",
+            "--screenshot",
+            str(shot),
+            "--quit-after",
+            "2",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert shot.exists() and shot.stat().st_size > 5000
