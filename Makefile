@@ -14,8 +14,9 @@ run: system-deps $(STAMP)
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 		$(VENV)/bin/sealbag-gui --demo-if-empty; \
 	else \
-		echo "No display found: starting Sealbag on a virtual X screen (Xvfb)."; \
-		echo "Screenshot: artifacts/screenshots/make-run.png (press Ctrl-C to stop)"; \
+		echo "No display found (DISPLAY is not set): starting Sealbag on a virtual X screen (Xvfb)"; \
+		echo "for a few seconds and saving a screenshot to artifacts/screenshots/make-run.png."; \
+		echo "On a desktop session the app opens in a window and stays open."; \
 		mkdir -p artifacts/screenshots; \
 		xvfb-run -a -s "-screen 0 1280x800x24" $(VENV)/bin/sealbag-gui --demo-if-empty \
 			--screenshot artifacts/screenshots/make-run.png --quit-after 3; \
