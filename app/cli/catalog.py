@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from app.cli.common import EXIT_CANCELLED, EXIT_ERROR, echo_json, progress_bar
+from app.cli.common import (
+    EXIT_CANCELLED,
+    EXIT_ERROR,
+    db_option,
+    echo_json,
+    progress_bar,
+    safe_text,
+)
 from forensics.cataloging.engine import CatalogOptions, CatalogSink, ListSink, run_catalog
 from forensics.cataloging.records import (
     CatalogSummary,
@@ -82,26 +89,20 @@ class _CountSink(CatalogSink):
             self._inner.gap(record)
 
 
-def _open_db() -> Any:
-    from forensics.database.session import open_database
+def _open_db(db_url: str | None) -> Any:
+    from forensics.database import open_database
 
-    return open_database()
+    db = open_database(db_url)
+    if db.backup_path is not None:
+        click.echo(f"sealbag: schema upgraded; previous copy kept at {db.backup_path}", err=True)
+    return db
 
 
 def _resolve_exhibit(db: Any, case_ref: str, exhibit_ref: str) -> int:
-    from sqlalchemy import select
-
-    from forensics.database.models import Case, Exhibit
+    from forensics.casework.exhibits import get_exhibit_row
 
     with db.session() as s:
-        case = s.scalars(select(Case).where(Case.reference == case_ref)).first()
-        if case is None:
-            raise NotFoundError(f"no case {case_ref!r}; check the reference (sealbag case list)")
-        exhibit = s.scalars(select(Exhibit).where(Exhibit.case_id == case.id,
-                                                  Exhibit.exhibit_id == exhibit_ref)).first()
-        if exhibit is None:
-            raise NotFoundError(f"case {case_ref!r} has no exhibit {exhibit_ref!r}")
-        return exhibit.id
+        return get_exhibit_row(s, case_ref, exhibit_ref).id
 
 
 def _hash_matching(db: Any | None, use: bool) -> tuple[Any, dict[str, int], list[Any]]:
@@ -121,10 +122,10 @@ def _print_summary(summary: CatalogSummary, counts: _CountSink, run_id: int | No
     out(f"volumes:      {summary.volume_system or 'none (no partition table)'}")
     for v in summary.volumes:
         out(f"  {v.kind:<12} start {v.start_sector:>12} len {v.length_sectors:>12}  "
-            f"{v.description}")
+            f"{safe_text(v.description)}")
     out("file systems:")
     for f in summary.file_systems:
-        what = f.fs_type if f.status == "parsed" else f"{f.status}: {f.error}"
+        what = f.fs_type if f.status == "parsed" else f"{f.status}: {safe_text(f.error)}"
         out(f"  at byte {f.offset_bytes:>12}  {what}")
     out(f"entries:      {summary.entry_count} ({counts.deleted} deleted)")
     out(f"hashed:       {summary.files_hashed} files, {summary.bytes_hashed} bytes")
@@ -134,7 +135,7 @@ def _print_summary(summary: CatalogSummary, counts: _CountSink, run_id: int | No
         out(f"stored:       catalog run {run_id}")
     out(f"status:       {summary.status.value.upper()}")
     for g in summary.gaps[:20]:
-        out(f"  gap: {g.where}: {g.reason}")
+        out(f"  gap: {safe_text(g.where)}: {safe_text(g.reason)}")
     if len(summary.gaps) > 20:
         out(f"  ... and {len(summary.gaps) - 20} more gaps")
 
@@ -185,15 +186,17 @@ def _with_common(func: Any) -> Any:
 @click.option("--show-known", is_flag=True, help="Also print entries matched by known sets.")
 @click.option("--no-hashsets", is_flag=True, help="Do not match against registered hash sets.")
 @_with_common
+@db_option
 def catalog_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, jsonl: bool,
                 show_known: bool, no_hashsets: bool, no_hash: bool, no_types: bool,
-                stall_timeout: float, memory_mb: int, fmt: str | None) -> None:
+                stall_timeout: float, memory_mb: int, fmt: str | None,
+                db_url: str | None) -> None:
     """List every volume, file system and file (allocated and deleted) in IMAGE,
     with MD5, SHA-256, type and flags. Exit status 3 when the catalog is incomplete."""
     if bool(case_ref) != bool(exhibit_ref):
         raise UserInputError("give both --case and --exhibit, or neither")
     options = _options(no_hash, no_types, stall_timeout, memory_mb, fmt)
-    db = _open_db() if (case_ref or not no_hashsets) else None
+    db = _open_db(db_url) if (case_ref or not no_hashsets) else None
     store = None
     try:
         matcher, set_ids, sources = _hash_matching(db, not no_hashsets)
@@ -237,9 +240,11 @@ def catalog_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, json
 @click.option("--all-files", is_flag=True, help="Export every file with content.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @_with_common
+@db_option
 def export_cmd(image: Path, target: Path, paths: tuple[str, ...], notable: bool, mismatch: bool,
                all_files: bool, as_json: bool, no_hash: bool, no_types: bool,
-               stall_timeout: float, memory_mb: int, fmt: str | None) -> None:
+               stall_timeout: float, memory_mb: int, fmt: str | None,
+               db_url: str | None) -> None:
     """Copy selected files out of IMAGE into a folder, with safe names, each copy
     re-hashed and compared, and a manifest of original -> exported names."""
     from forensics.cataloging.export import ExportItem, export_files
@@ -248,7 +253,7 @@ def export_cmd(image: Path, target: Path, paths: tuple[str, ...], notable: bool,
         raise UserInputError("choose what to export: --path, --notable, --mismatch or "
                              "--all-files")
     options = _options(False, no_types, stall_timeout, memory_mb, fmt)
-    db = _open_db() if notable else None
+    db = _open_db(db_url) if notable else None
     try:
         matcher, _ids, sources = _hash_matching(db, notable)
         inner = ListSink()
@@ -286,8 +291,8 @@ def export_cmd(image: Path, target: Path, paths: tuple[str, ...], notable: bool,
     else:
         for f in result.files:
             mark = "ok      " if f.verified else "FAILED  "
-            click.echo(f"{mark}{f.exported_as}  <- {f.source_path}"
-                       + (f"  ({f.error})" if f.error else ""))
+            click.echo(f"{mark}{safe_text(f.exported_as)}  <- {safe_text(f.source_path)}"
+                       + (f"  ({safe_text(f.error)})" if f.error else ""))
         click.echo(f"{len(result.files) - len(result.failures)} of {len(result.files)} files "
                    f"exported and verified into {result.target} (manifest.json)")
     if not result.complete:

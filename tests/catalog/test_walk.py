@@ -48,7 +48,7 @@ def test_non_ascii_and_undecodable_names_are_kept_exactly(ext4_image, ext4_catal
     _summary, sink = ext4_catalog
     raw = b"undecodable_\xff\xfe_name.bin"
     entry = next(e for e in sink.entries if e.name_raw == raw)
-    assert entry.name == "undecodable_\\xff\\xfe_name.bin"
+    assert entry.name == "undecodable_⟨0xFF⟩⟨0xFE⟩_name.bin"
     assert entry.to_dict()["path_raw_hex"] == raw.hex()
     non_ascii = [f for f in key.files if not f["path"].isascii() and not f["deleted"]]
     assert non_ascii
@@ -126,10 +126,10 @@ def test_listing_only_reads_no_content(ext4_image) -> None:
 @pytest.mark.parametrize(("raw", "shown"), [
     (b"plain.txt", "plain.txt"),
     (b"r\xc3\xa9sum\xc3\xa9", "résumé"),
-    (b"bad\xffname", "bad\\xffname"),
+    (b"bad\xffname", "bad⟨0xFF⟩name"),
     (b"invoice\xe2\x80\xaefdp.exe", "invoice⟨U+202E⟩fdp.exe"),
     (b"tab\there", "tab⟨U+0009⟩here"),
-    (b"back\\slash", "back\\\\slash"),
+    (b"back\\slash", "back\\slash"),
 ])
 def test_display_names_escape_what_could_mislead(raw: bytes, shown: str) -> None:
     assert display_name(raw) == shown
