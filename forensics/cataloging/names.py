@@ -9,7 +9,11 @@ extension, CVE-2021-42574) become ``⟨U+202E⟩``.
 
 from __future__ import annotations
 
+import re
+
 from forensics.textsafe import escape_for_display
+
+_PLAIN_ASCII = re.compile(rb"[\x20-\x7e]*")
 
 
 def display_name(raw: bytes) -> str:
@@ -23,11 +27,18 @@ def display_name(raw: bytes) -> str:
         The decoded name, with anything that is not a plain printable character
         shown as a visible escape.
     """
-    return escape_for_display(raw.decode("utf-8", "surrogateescape"))
+    if _PLAIN_ASCII.fullmatch(raw):
+        return raw.decode("ascii")
+    text = raw.decode("utf-8", "surrogateescape")
+    if text.isprintable():  # no control, format, surrogate, private or unassigned character
+        return text
+    return escape_for_display(text)
 
 
 def is_lossless(raw: bytes) -> bool:
     """True when ``raw`` is valid UTF-8 and its display form is exactly the decoded text."""
+    if _PLAIN_ASCII.fullmatch(raw):
+        return True
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:

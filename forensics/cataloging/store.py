@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import delete, insert, update
 
 from forensics.cataloging.engine import CatalogSink
-from forensics.cataloging.names import is_lossless
 from forensics.cataloging.records import (
     CatalogSummary,
     EntryRecord,
@@ -105,7 +104,8 @@ class CatalogStore(CatalogSink):
             "run_id": self.run_id,
             "file_system_id": self._fs_ids.get(record.fs_index),
             "path": record.path,
-            "path_raw": None if is_lossless(record.path_raw) else record.path_raw,
+            "path_raw": None if record.path_raw.decode("utf-8", "surrogateescape") == record.path
+            else record.path_raw,
             "name": record.name,
             "meta_addr": _int64(record.meta_addr),
             "meta_seq": _int32(record.meta_seq),

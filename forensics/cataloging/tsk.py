@@ -7,14 +7,15 @@ application process: a crash in the C library must not take the app down.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import pytsk3
 
 from forensics.cataloging.content import (
-    MAGIC_BYTES,
     TypeDetector,
     extension_mismatch,
     hash_chunks,
@@ -31,6 +32,9 @@ from forensics.media import MediaReader
 
 READ_CHUNK = 1 << 20
 MAX_DEPTH = 256
+MAX_PENDING = 256
+"""Entries waiting for their file type before the walk pauses."""
+TYPE_THREADS = 2
 MAX_DIR_VISITS = 16
 """A directory reached through more than this many different names is not walked again."""
 
@@ -104,6 +108,13 @@ def _fs_type_name(ftype: int) -> str:
     return _FS_TYPE_NAMES.get(ftype, f"tsk-0x{ftype:x}")
 
 
+def _ts(sec: int, nano: int, resolution: int) -> Timestamp | None:
+    """A timestamp, or None for TSK's "not set" (0 seconds, 0 nanoseconds)."""
+    if not sec and not nano:
+        return None
+    return Timestamp(int(sec), int(nano or 0), resolution)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:300] if text else type(exc).__name__
@@ -127,6 +138,11 @@ class ImageScanner:
         self._beat = heartbeat
         self._img = MediaImage(reader)
         self._types = TypeDetector() if options.detect_types else None
+        self._type_pool = (ThreadPoolExecutor(TYPE_THREADS, thread_name_prefix="libmagic")
+                           if options.detect_types else None)
+        self._md5_pool = ThreadPoolExecutor(1, thread_name_prefix="md5")
+        self._pending: deque[tuple[dict[str, Any], Future[tuple[str | None, str | None]] | None]]
+        self._pending = deque()
         self._fs_count = 0
         self.files = 0
         self.bytes = 0
@@ -135,6 +151,40 @@ class ImageScanner:
 
     def scan(self) -> str | None:
         """Walk the whole image. Returns the volume-system scheme, or None without one."""
+        try:
+            return self._scan()
+        finally:
+            self._drain(wait_until=0)
+            if self._type_pool is not None:
+                self._type_pool.shutdown()
+            self._md5_pool.shutdown()
+
+    def _queue_entry(self, fields: dict[str, Any], head: bytes | None) -> None:
+        """Emit entries in walk order; libmagic runs on a few threads meanwhile."""
+        future = None
+        if head is not None and self._type_pool is not None and self._types is not None:
+            future = self._type_pool.submit(self._types.detect, head)
+        self._pending.append((fields, future))
+        self._drain(MAX_PENDING // 2 if len(self._pending) > MAX_PENDING else None)
+
+    def _drain(self, wait_until: int | None) -> None:
+        """Emit finished entries from the head of the queue, in order. While more than
+        ``wait_until`` entries wait, block on the head (None: never block)."""
+        pending = self._pending
+        while pending:
+            fields, future = pending[0]
+            if future is not None:
+                if not future.done() and (wait_until is None or len(pending) <= wait_until):
+                    return
+                mime, desc = future.result()
+                fields["mime_type"] = mime
+                fields["mime_description"] = desc
+                fields["extension_mismatch"] = (fields["stream"] is None
+                                                and extension_mismatch(fields["name"], mime))
+            pending.popleft()
+            self._emit("entry", EntryRecord(**fields))
+
+    def _scan(self) -> str | None:
         try:
             vs = pytsk3.Volume_Info(self._img)
         except OSError:
@@ -261,7 +311,8 @@ class _FsWalk:
             if raw in (b".", b".."):
                 continue
             path_raw = prefix_raw + raw
-            path = prefix + display_name(raw)
+            shown = display_name(raw)
+            path = prefix + shown
             meta_addr = int(name.meta_addr)
             in_orphans = orphan or (meta_addr == self.orphan_dir and depth == 0
                                     and int(name.type) == 11)
@@ -271,7 +322,7 @@ class _FsWalk:
             if f.info.meta is None and (meta_addr or name_alloc) and not (
                     self.is_ntfs and name_alloc):
                 f = self._with_meta(f, meta_addr)
-            self._emit_entries(f, raw, path_raw, path, orphan)
+            self._emit_entries(f, raw, shown, path_raw, path, orphan)
             name_type = int(name.type)
             meta = f.info.meta
             if meta is None or name_type not in (0, *_NAME_DIR) or int(meta.type) not in _META_DIR:
@@ -309,7 +360,8 @@ class _FsWalk:
 
     # ---------------------------------------------------------------- entries
 
-    def _emit_entries(self, f: Any, raw: bytes, path_raw: bytes, path: str, orphan: bool) -> None:
+    def _emit_entries(self, f: Any, raw: bytes, shown: str, path_raw: bytes, path: str,
+                      orphan: bool) -> None:
         meta = f.info.meta
         if self.is_ntfs and meta is not None:
             printed = False
@@ -322,24 +374,20 @@ class _FsWalk:
                 a_name_b = bytes(a_name) if a_name else b""
                 if a_type == _ATTR_NTFS_DATA:
                     printed = True
-                    self._emit_one(f, raw, path_raw, path, orphan, a_type, a_id, a_name_b, a_size)
+                    self._emit_one(f, raw, shown, path_raw, path, orphan, a_type, a_id, a_name_b,
+                                   a_size)
                 elif a_type == _ATTR_NTFS_IDXROOT:
                     printed = True
-                    shown = a_name_b if a_name_b != b"$I30" else b""
-                    self._emit_one(f, raw, path_raw, path, orphan, a_type, a_id, shown, a_size)
+                    index_name = a_name_b if a_name_b != b"$I30" else b""
+                    self._emit_one(f, raw, shown, path_raw, path, orphan, a_type, a_id,
+                                   index_name, a_size)
             if not printed:
-                self._emit_one(f, raw, path_raw, path, orphan, None, None, b"", None)
+                self._emit_one(f, raw, shown, path_raw, path, orphan, None, None, b"", None)
         else:
-            self._emit_one(f, raw, path_raw, path, orphan, None, None, b"", None)
+            self._emit_one(f, raw, shown, path_raw, path, orphan, None, None, b"", None)
 
-    def _time(self, meta: Any, field: str, resolution: int) -> Timestamp | None:
-        sec = int(getattr(meta, field))
-        nano = int(getattr(meta, field + "_nano", 0) or 0)
-        if sec == 0 and nano == 0:
-            return None  # TSK's "not set"
-        return Timestamp(sec, nano, resolution)
-
-    def _emit_one(self, f: Any, raw: bytes, path_raw: bytes, path: str, orphan: bool,
+    def _emit_one(self, f: Any, raw: bytes, shown: str, path_raw: bytes, path: str,
+                  orphan: bool,
                   attr_type: int | None, attr_id: int | None, stream_raw: bytes,
                   attr_size: int | None) -> None:
         name = f.info.name
@@ -354,15 +402,16 @@ class _FsWalk:
             meta_alloc: bool | None = bool(int(meta.flags) & _META_FLAG_ALLOC)
             size = attr_size if attr_size is not None else int(meta.size)
             if self.is_fat:
-                mtime = self._time(meta, "mtime", 2_000_000_000)
-                atime = self._time(meta, "atime", 86_400_000_000_000)
-                crtime = self._time(meta, "crtime", 10_000_000)
-                ctime = self._time(meta, "ctime", 2_000_000_000)
+                mtime = _ts(meta.mtime, meta.mtime_nano, 2_000_000_000)
+                atime = _ts(meta.atime, meta.atime_nano, 86_400_000_000_000)
+                crtime = _ts(meta.crtime, meta.crtime_nano, 10_000_000)
+                ctime = _ts(meta.ctime, meta.ctime_nano, 2_000_000_000)
             else:
-                mtime = self._time(meta, "mtime", self.res)
-                atime = self._time(meta, "atime", self.res)
-                ctime = self._time(meta, "ctime", self.res)
-                crtime = self._time(meta, "crtime", self.res)
+                res = self.res
+                mtime = _ts(meta.mtime, meta.mtime_nano, res)
+                atime = _ts(meta.atime, meta.atime_nano, res)
+                ctime = _ts(meta.ctime, meta.ctime_nano, res)
+                crtime = _ts(meta.crtime, meta.crtime_nano, res)
             mode, uid, gid = int(meta.mode), int(meta.uid), int(meta.gid)
         else:
             meta_alloc = None
@@ -370,32 +419,36 @@ class _FsWalk:
             mtime = atime = ctime = crtime = None
             mode = uid = gid = None
         seq = int(name.meta_seq)
-        record = EntryRecord(
-            fs_index=self.rec.index,
-            partition_offset=self.rec.offset_bytes,
-            path=path, path_raw=path_raw, name=display_name(raw), name_raw=raw,
-            stream=stream, meta_addr=int(name.meta_addr),
-            meta_seq=seq if self.is_ntfs and 0 <= seq < 1 << 31 else None,
-            attr_type=attr_type, attr_id=attr_id,
-            name_type=NAME_TYPES[int(name.type)] if int(name.type) < len(NAME_TYPES) else "?",
-            meta_type=META_TYPES[meta_type_i] if meta_type_i < len(META_TYPES) else "?",
-            size=size, allocated=name_alloc, meta_allocated=meta_alloc, orphan=orphan,
-            mtime=mtime, atime=atime, ctime=ctime, crtime=crtime, mode=mode, uid=uid, gid=gid,
-        )
+        fields: dict[str, Any] = {
+            "fs_index": self.rec.index,
+            "partition_offset": self.rec.offset_bytes,
+            "path": path, "path_raw": path_raw, "name": shown, "name_raw": raw,
+            "stream": stream, "meta_addr": int(name.meta_addr),
+            "meta_seq": seq if self.is_ntfs and 0 <= seq < 1 << 31 else None,
+            "attr_type": attr_type, "attr_id": attr_id,
+            "name_type": NAME_TYPES[int(name.type)] if int(name.type) < len(NAME_TYPES) else "?",
+            "meta_type": META_TYPES[meta_type_i] if meta_type_i < len(META_TYPES) else "?",
+            "size": size, "allocated": name_alloc, "meta_allocated": meta_alloc,
+            "orphan": orphan, "mtime": mtime, "atime": atime, "ctime": ctime, "crtime": crtime,
+            "mode": mode, "uid": uid, "gid": gid,
+        }
         readable = (meta is not None and meta_type_i == _META_REG
                     and (name_alloc or (self.sc._opt.hash_deleted and not meta_alloc)))
+        head = None
         if readable and self.is_ntfs and attr_type is None:
-            record = replace(record, error="no readable $DATA attribute")
+            fields["error"] = "no readable $DATA attribute"
             if name_alloc:
                 self.sc._emit("gap", Gap(self.where(path),
                                          "content unreadable: no $DATA attribute"))
         elif readable and self.sc._opt.hash_content:
-            record = self._with_content(f, record, attr_type, attr_id, size)
-        self.sc._emit("entry", record)
+            head = self._read_content(f, fields, attr_type, attr_id, size)
+        self.sc._queue_entry(fields, head)
 
-    def _with_content(self, f: Any, record: EntryRecord, attr_type: int | None,
-                      attr_id: int | None, size: int) -> EntryRecord:
+    def _read_content(self, f: Any, fields: dict[str, Any], attr_type: int | None,
+                      attr_id: int | None, size: int) -> bytes | None:
+        """Hash the content into ``fields``; returns the start of it for type detection."""
         error: list[str] = []
+        sc = self.sc
 
         def chunks() -> Iterator[bytes]:
             offset = 0
@@ -414,28 +467,26 @@ class _FsWalk:
                         error.append(f"The Sleuth Kit returned {offset} of {size} bytes")
                     return
                 offset += len(data)
-                self.sc.bytes += len(data)
-                self.sc._beat(self.sc.files, self.sc.bytes)
+                sc.bytes += len(data)
+                if offset < size:
+                    sc._beat(sc.files, sc.bytes)
                 yield data
 
-        result = hash_chunks(chunks())
-        self.sc.files += 1
-        if error and result.length == 0 and not record.allocated:
-            return replace(record, error=error[0])
-        if error and error[0].startswith("read failed"):
-            if record.allocated:
-                self.sc._emit("gap", Gap(self.where(record.path),
-                                         f"content unreadable: {error[0]}"))
-            return replace(record, error=error[0])
-        mime = desc = None
-        if self.sc._types is not None:
-            mime, desc = self.sc._types.detect(result.head[:MAGIC_BYTES])
-        return replace(
-            record, md5=result.md5, sha256=result.sha256, bytes_hashed=result.length,
-            mime_type=mime, mime_description=desc,
-            extension_mismatch=record.stream is None and extension_mismatch(record.name, mime),
-            error=error[0] if error else None,
-        )
+        result = hash_chunks(chunks(), sc._md5_pool)
+        sc.files += 1
+        if error and (error[0].startswith("read failed")
+                      or (result.length == 0 and not fields["allocated"])):
+            if fields["allocated"]:
+                sc._emit("gap", Gap(self.where(fields["path"]),
+                                    f"content unreadable: {error[0]}"))
+            fields["error"] = error[0]
+            return None
+        fields["md5"] = result.md5
+        fields["sha256"] = result.sha256
+        fields["bytes_hashed"] = result.length
+        if error:
+            fields["error"] = error[0]
+        return result.head
 
 
 class ContentReader:

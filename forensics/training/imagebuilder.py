@@ -321,7 +321,7 @@ def build_image(spec: TrainingSpec, out_path: str | os.PathLike[str]) -> AnswerK
         fs_img = Path(tmp) / "fs.img"
         size = _fs_size(spec, files)
         if spec.fs_type == "ext4":
-            _build_ext4(spec, stage, fs_img, size, files, rng, notes)
+            _build_ext4(spec, stage, fs_img, size, files, len(dirs), rng, notes)
         elif spec.fs_type in ("fat16", "fat32"):
             _build_fat(spec, stage, fs_img, size, files, rng)
         else:
@@ -350,10 +350,11 @@ def build_image(spec: TrainingSpec, out_path: str | os.PathLike[str]) -> AnswerK
 
 
 def _build_ext4(spec: TrainingSpec, stage: Path, img: Path, size: int,
-                files: list[PlannedFile], rng: random.Random, notes: list[str]) -> None:
+                files: list[PlannedFile], n_dirs: int, rng: random.Random,
+                notes: list[str]) -> None:
     fs_uuid = str(uuid.UUID(int=rng.getrandbits(128)))
     hash_seed = str(uuid.UUID(int=rng.getrandbits(128)))
-    _run(["mke2fs", "-q", "-t", "ext4", "-b", "4096", "-N", str(len(files) + 2000),
+    _run(["mke2fs", "-q", "-t", "ext4", "-b", "4096", "-N", str(len(files) + n_dirs + 2000),
           "-U", fs_uuid, "-E", f"hash_seed={hash_seed},root_owner=0:0", "-L", "TRAINING",
           "-d", str(stage), "-F", str(img), f"{size // 1024}k"],
          env={"E2FSPROGS_FAKE_TIME": str(1_600_000_000 + spec.seed % 100_000_000)})
