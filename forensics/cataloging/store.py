@@ -29,12 +29,18 @@ from forensics.database.models import CatalogRun, FileEntry, FileSystem, Volume
 from forensics.database.session import Database
 
 BATCH_ROWS = 5000
+ENTRY_COLUMNS = (
+    "run_id", "file_system_id", "path", "path_raw", "name", "meta_addr", "meta_seq", "stream",
+    "entry_type", "size", "allocated", "orphan", "mtime_ns", "atime_ns", "ctime_ns",
+    "crtime_ns", "mode", "uid", "gid", "md5", "sha256", "mime_type", "mime_description",
+    "extension_mismatch", "known", "notable", "hash_set_id", "error",
+)
 
 
 def _ns(value: Any) -> int | None:
     if value is None:
         return None
-    ns = value.total_ns
+    ns = value[0] * 1_000_000_000 + value[1]
     # BIGINT holds about +-292 years around 1970 in nanoseconds; beyond that keep None
     # rather than a wrong value (the JSONL output still carries the raw seconds).
     return ns if -(2**63) <= ns < 2**63 else None
@@ -67,7 +73,8 @@ class CatalogStore(CatalogSink):
         self._db = db
         self._fs_ids: dict[int, int] = {}
         self._vol_ids: dict[int, int] = {}
-        self._rows: list[dict[str, Any]] = []
+        self._rows: list[tuple[Any, ...]] = []
+        self._insert_sql: tuple[str, bool] | None = None
         self._hash_set_ids = hash_set_ids or {}
         self.stored = 0
         with db.engine.begin() as conn:
@@ -100,37 +107,38 @@ class CatalogStore(CatalogSink):
             self._fs_ids[record.index] = int(result.inserted_primary_key[0])
 
     def entry(self, record: EntryRecord) -> None:
-        self._rows.append({
-            "run_id": self.run_id,
-            "file_system_id": self._fs_ids.get(record.fs_index),
-            "path": record.path,
-            "path_raw": None if record.path_raw.decode("utf-8", "surrogateescape") == record.path
-            else record.path_raw,
-            "name": record.name,
-            "meta_addr": _int64(record.meta_addr),
-            "meta_seq": _int32(record.meta_seq),
-            "stream": record.stream,
-            "entry_type": f"{record.name_type}/{record.meta_type}",
-            "size": _int64(record.size),
-            "allocated": record.allocated,
-            "orphan": record.orphan,
-            "mtime_ns": _ns(record.mtime),
-            "atime_ns": _ns(record.atime),
-            "ctime_ns": _ns(record.ctime),
-            "crtime_ns": _ns(record.crtime),
-            "mode": _int32(record.mode),
-            "uid": _int64(record.uid),
-            "gid": _int64(record.gid),
-            "md5": record.md5,
-            "sha256": record.sha256,
-            "mime_type": record.mime_type[:127] if record.mime_type else None,
-            "mime_description": record.mime_description,
-            "extension_mismatch": record.extension_mismatch,
-            "known": record.known,
-            "notable": record.notable,
-            "hash_set_id": self._hash_set_ids.get(record.hash_set or ""),
-            "error": record.error,
-        })
+        path_raw = record.path_raw
+        mime = record.mime_type
+        self._rows.append((
+            self.run_id,
+            self._fs_ids.get(record.fs_index),
+            record.path,
+            None if path_raw.decode("utf-8", "surrogateescape") == record.path else path_raw,
+            record.name,
+            _int64(record.meta_addr),
+            _int32(record.meta_seq),
+            record.stream,
+            f"{record.name_type}/{record.meta_type}",
+            _int64(record.size),
+            record.allocated,
+            record.orphan,
+            _ns(record.mtime),
+            _ns(record.atime),
+            _ns(record.ctime),
+            _ns(record.crtime),
+            _int32(record.mode),
+            _int64(record.uid),
+            _int64(record.gid),
+            record.md5,
+            record.sha256,
+            mime[:127] if mime else None,
+            record.mime_description,
+            record.extension_mismatch,
+            record.known,
+            record.notable,
+            self._hash_set_ids.get(record.hash_set or ""),
+            record.error,
+        ))
         if len(self._rows) >= BATCH_ROWS:
             self.flush()
 
@@ -142,9 +150,31 @@ class CatalogStore(CatalogSink):
         if not self._rows:
             return
         with self._db.engine.begin() as conn:
-            conn.execute(insert(FileEntry), self._rows)
+            sql, positional = self._compiled(conn)
+            params = self._rows if positional else [dict(zip(ENTRY_COLUMNS, row, strict=True))
+                                                     for row in self._rows]
+            conn.exec_driver_sql(sql, params)  # one executemany per batch
         self.stored += len(self._rows)
         self._rows = []
+
+    def _compiled(self, conn: Any) -> tuple[str, bool]:
+        """The ``insert(FileEntry)`` statement compiled once for this dialect.
+
+        Rows are handed to the driver's executemany as plain tuples: per-row
+        parameter processing in SQLAlchemy would cost more than the insert itself.
+        Every column type used here (integers, text, booleans, bytes) is passed
+        through unchanged by both SQLite and psycopg.
+        """
+        if self._insert_sql is None:
+            compiled = insert(FileEntry).compile(dialect=conn.dialect,
+                                                 column_keys=list(ENTRY_COLUMNS))
+            positional = bool(compiled.positional)
+            if positional:
+                order = list(compiled.positiontup or [])
+                if order != list(ENTRY_COLUMNS):
+                    raise RuntimeError("unexpected parameter order in the compiled insert")
+            self._insert_sql = (compiled.string, positional)
+        return self._insert_sql
 
     def finish(self, summary: CatalogSummary) -> CatalogStatus:
         """Record how the run ended; drop the rows of a failed or cancelled run.

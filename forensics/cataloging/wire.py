@@ -34,9 +34,7 @@ _KINDS: dict[str, type] = {
 def _encoder(declared: str) -> Callable[[Any], Any] | None:
     if declared.startswith("bytes"):
         return lambda v: v.decode("latin-1")
-    if declared.startswith("Timestamp"):
-        return lambda v: None if v is None else [v.seconds, v.nanoseconds, v.resolution_ns]
-    return None
+    return None  # a Timestamp is a tuple: JSON writes it as [seconds, nanoseconds, resolution]
 
 
 def _allowed(declared: str) -> frozenset[type]:
@@ -47,10 +45,13 @@ def _allowed(declared: str) -> frozenset[type]:
     return frozenset(types)
 
 
+_new_tuple = tuple.__new__
+
+
 def _timestamp(v: list[Any]) -> Timestamp:
     if len(v) != 3 or type(v[0]) is not int or type(v[1]) is not int or type(v[2]) is not int:
         raise WireError("a timestamp is malformed")
-    return Timestamp(v[0], v[1], v[2])
+    return _new_tuple(Timestamp, v)
 
 
 def _latin1(v: str) -> bytes:
