@@ -1,0 +1,53 @@
+"""Chain of custody: a signed, hash-chained, append-only ledger per exhibit.
+
+Write with :func:`record_event` (people) or :func:`record_system_event`
+(engines); verify with :func:`verify_chain` (database) or :func:`verify_export`
+(``custody.jsonl``); export with :func:`export_custody`. The format is
+documented in ``docs/custody.md``.
+"""
+
+from forensics.custody.canonical import ZERO_HASH, canonical_bytes, entry_hash
+from forensics.custody.export import ExportResult, export_custody
+from forensics.custody.keys import (
+    ENV_PASSPHRASE,
+    UnlockedKey,
+    active_key,
+    generate_key,
+    revoke_key,
+    unlock,
+    unlock_person_key,
+)
+from forensics.custody.ledger import (
+    CustodyStatus,
+    chain_events,
+    custody_status,
+    person_record,
+    record_event,
+    record_system_event,
+)
+from forensics.custody.verify import BrokenEntry, VerifyReport, verify_chain, verify_export
+
+__all__ = [
+    "ENV_PASSPHRASE",
+    "ZERO_HASH",
+    "BrokenEntry",
+    "CustodyStatus",
+    "ExportResult",
+    "UnlockedKey",
+    "VerifyReport",
+    "active_key",
+    "canonical_bytes",
+    "chain_events",
+    "custody_status",
+    "entry_hash",
+    "export_custody",
+    "generate_key",
+    "person_record",
+    "record_event",
+    "record_system_event",
+    "revoke_key",
+    "unlock",
+    "unlock_person_key",
+    "verify_chain",
+    "verify_export",
+]
