@@ -168,7 +168,7 @@ def record_event(
     exhibit: Exhibit,
     action: CustodyAction | str,
     actor: Person,
-    occurred_at: datetime,
+    occurred_at: datetime | None,
     occurred_tz: str,
     signer: UnlockedKey | None = None,
     passphrase: str | None = None,
@@ -201,7 +201,9 @@ def record_event(
         case, exhibit: where the event belongs (``exhibit`` must be in ``case``).
         action: a :class:`CustodyAction`.
         actor: who records the event; it is signed with their key.
-        occurred_at: aware datetime of the event; occurred_tz: IANA zone it was given in.
+        occurred_at: aware datetime of the event, or None for "now" (taken after
+            the chain is locked, so concurrent writers stay in time order).
+        occurred_tz: IANA zone the time was given in (kept for display).
         signer: an unlocked key of ``actor``; else ``passphrase`` (or
             ``$SEALBAG_KEY_PASSPHRASE``) unlocks the actor's active key.
         released_by, received_by, purpose, location_from, location_to, storage_ref,
@@ -229,7 +231,7 @@ def record_event(
         raise UserInputError(f"unknown custody action {action!r}; use one of {choices}") from exc
     if exhibit.case_id != case.id:
         raise UserInputError(f"exhibit {exhibit.exhibit_id} is not in case {case.reference}")
-    if occurred_at.tzinfo is None or occurred_at.utcoffset() is None:
+    if occurred_at is not None and (occurred_at.tzinfo is None or occurred_at.utcoffset() is None):
         raise UserInputError("the event time needs a time zone (e.g. 2026-11-23T10:00+05:30)")
     _check_zone(occurred_tz)
     if hash_algorithm is not None:
@@ -261,7 +263,7 @@ def record_event(
         "case": case.reference,
         "exhibit": exhibit.exhibit_id,
         "action": action.value,
-        "occurred_at": format_time(occurred_at),
+        "occurred_at": format_time(occurred_at) if occurred_at is not None else None,
         "occurred_tz": occurred_tz,
         "actor": person_record(actor),
         "released_by": person_record(released_by),
@@ -330,6 +332,7 @@ def _build_row(
     recorded_at = utcnow()
     event = dict(
         fields,
+        occurred_at=fields["occurred_at"] or format_time(recorded_at),
         sequence=state.count + 1,
         prev_hash=state.head,
         derived_from=derived_from,
@@ -433,7 +436,7 @@ def record_system_event(
         exhibit=exhibit,
         action=action,
         actor=actor,
-        occurred_at=occurred_at or utcnow(),
+        occurred_at=occurred_at,
         occurred_tz=case.time_zone or "UTC",
         signer=signer,
         passphrase=passphrase,
