@@ -108,7 +108,7 @@ def continuity_violations(chain, ev, parent_time):
             found.append("the exhibit was already seized")
         if occurred < chain.last_time:
             found.append(f"time goes backwards: {ev['occurred_at']} is before the previous "
-                         f"event ({chain.last_time.isoformat()}Z)")
+                         f"event ({chain.last_time.strftime('%Y-%m-%dT%H:%M:%S.%fZ')})")
     if occurred > recorded + FUTURE_SLACK:
         found.append("it occurred after it was recorded (a time in the future)")
     if chain.closed and action not in ("note", "correction"):
@@ -164,7 +164,7 @@ def advance(chain, ev, entry_hash):
 
 
 def check_key(rec, keys):
-    if set(rec) < {"fingerprint", "public_key", "algorithm", "person"}:
+    if not {"fingerprint", "public_key", "algorithm", "person"} <= set(rec):
         raise Broken("key record lacks fingerprint, public_key, algorithm or person")
     if rec["algorithm"] != "ed25519" or not is_hex(rec["public_key"], 64):
         raise Broken("key record is not a 32-byte Ed25519 public key in hex")
@@ -249,6 +249,10 @@ def verify_lines(lines):
                 check_key(rec, keys)
             except Broken as exc:
                 report["first_broken"] = {"line": number, "reason": str(exc)}
+                return report
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                report["first_broken"] = {"line": number,
+                                          "reason": f"malformed key record ({type(exc).__name__})"}
                 return report
     for number, rec in records:
         kind = rec.get("type")
