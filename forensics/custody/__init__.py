@@ -25,7 +25,13 @@ from forensics.custody.ledger import (
     record_event,
     record_system_event,
 )
-from forensics.custody.verify import BrokenEntry, VerifyReport, verify_chain, verify_export
+from forensics.custody.verify import (
+    BrokenEntry,
+    VerifyReport,
+    compare_with_export,
+    verify_chain,
+    verify_export,
+)
 
 __all__ = [
     "ENV_PASSPHRASE",
@@ -38,6 +44,7 @@ __all__ = [
     "active_key",
     "canonical_bytes",
     "chain_events",
+    "compare_with_export",
     "custody_status",
     "entry_hash",
     "export_custody",

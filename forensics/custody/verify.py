@@ -23,8 +23,6 @@ from forensics.custody.canonical import (
     EVENT_VERSION,
     canonical_bytes,
     format_time,
-    is_sha256_hex,
-    parse_time,
 )
 from forensics.custody.keys import fingerprint_of, key_record, verify_signature
 from forensics.custody.ledger import person_record
@@ -444,14 +442,55 @@ def verify_export(path: str | Path) -> VerifyReport:
     return verify_lines(text.split("\n"))
 
 
+def compare_with_export(session: Session, case: Case, path: str | Path) -> BrokenEntry | None:
+    """Check that every event of an earlier export is still in the database, unchanged.
+
+    A hash chain cannot show that its newest events were removed; an export
+    (or a bundle) delivered earlier is the anchor that can.
+
+    Returns:
+        The first event that is missing or different, or None when all are there.
+
+    Raises:
+        UserInputError: the export cannot be read.
+    """
+    report = verify_export(path)
+    if not report.valid and report.first_broken is not None:
+        return BrokenEntry(None, None, None, "the export itself is broken: "
+                           + report.first_broken.describe())
+    exhibits = {e.exhibit_id: e for e in
+                session.scalars(select(Exhibit).where(Exhibit.case_id == case.id))}
+    for line in Path(path).read_text(encoding="utf-8").split("\n"):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        if record.get("type") != EVENT_TYPE:
+            continue
+        if record["case"] != case.reference:
+            return BrokenEntry(record["exhibit"], record["sequence"], record["entry_hash"],
+                               f"the export is of case {record['case']}, not {case.reference}")
+        exhibit = exhibits.get(record["exhibit"])
+        row = None
+        if exhibit is not None:
+            row = session.scalars(select(CustodyEvent).where(
+                CustodyEvent.exhibit_id == exhibit.id,
+                CustodyEvent.sequence == record["sequence"])).first()
+        if row is None:
+            return BrokenEntry(record["exhibit"], record["sequence"], record["entry_hash"],
+                               "this exported event is missing from the database (removed)")
+        if row.entry_hash != record["entry_hash"]:
+            return BrokenEntry(record["exhibit"], record["sequence"], row.entry_hash,
+                               "the database event differs from the one exported earlier")
+    return None
+
+
 __all__ = [
     "BrokenEntry",
     "ChainChecker",
     "ChainSummary",
     "VerifyReport",
-    "is_sha256_hex",
+    "compare_with_export",
     "ledger_keys",
-    "parse_time",
     "verify_chain",
     "verify_export",
     "verify_lines",
