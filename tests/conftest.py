@@ -21,7 +21,9 @@ def corpus_dir() -> Path | None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Never touch the user's real database, store or settings."""
     home = tmp_path_factory.mktemp("sealbag-home")
     monkeypatch.setenv("SEALBAG_HOME", str(home))

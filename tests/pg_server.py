@@ -28,7 +28,9 @@ def _bindir() -> Path:
         return Path(override)
     candidates = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+        key=lambda p: (
+            int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0
+        ),
     )
     if candidates:
         return Path(candidates[-1]).parent
@@ -61,7 +63,9 @@ class ThrowawayPostgres:
             try:
                 pw = pwd.getpwnam("postgres")
             except KeyError as exc:
-                raise PostgresUnavailable("running as root but there is no 'postgres' user") from exc
+                raise PostgresUnavailable(
+                    "running as root but there is no 'postgres' user"
+                ) from exc
             os.chown(self.root, pw.pw_uid, pw.pw_gid)
             self.root.chmod(0o700)
 
@@ -73,8 +77,17 @@ class ThrowawayPostgres:
 
     def start(self) -> ThrowawayPostgres:
         res = self._run(
-            self.bindir / "initdb", "-D", self.data, "-U", self.user, "-A", "trust",
-            "-E", "UTF8", "--no-sync", "--locale=C",
+            self.bindir / "initdb",
+            "-D",
+            self.data,
+            "-U",
+            self.user,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--locale=C",
         )
         if res.returncode != 0:
             raise PostgresUnavailable(f"initdb failed: {res.stderr.strip()[-500:]}")
@@ -83,8 +96,17 @@ class ThrowawayPostgres:
             "-c fsync=off -c full_page_writes=off -c max_connections=60"
         )
         res = self._run(
-            self.bindir / "pg_ctl", "-D", self.data, "-o", opts, "-l", self.root / "server.log",
-            "-w", "-t", "60", "start",
+            self.bindir / "pg_ctl",
+            "-D",
+            self.data,
+            "-o",
+            opts,
+            "-l",
+            self.root / "server.log",
+            "-w",
+            "-t",
+            "60",
+            "start",
         )
         if res.returncode != 0:
             log = (self.root / "server.log").read_text(errors="replace")[-800:]

@@ -220,7 +220,7 @@ def _migrate(engine: Engine, sqlite_path: Path | None) -> Path | None:
     head = migrate.head_revision()
     with engine.connect() as conn:
         current = migrate.current_revision(conn)
-        has_tables = bool(inspect(conn).get_table_names())
+        has_tables = bool(set(inspect(conn).get_table_names()) - {"alembic_version"})
     if current == head:
         return None
     if current is not None and current not in migrate.known_revisions():
