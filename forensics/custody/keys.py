@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forensics.casework.audit import record_audit
 from forensics.custody.canonical import format_time
 from forensics.database.base import utcnow
 from forensics.database.models import Person, SigningKey
@@ -77,6 +78,8 @@ def generate_key(session: Session, person: Person, passphrase: str) -> SigningKe
     )
     session.add(key)
     session.flush()
+    record_audit(session, "custody.key.new", target_type="signing_key",
+                 target_id=key.fingerprint, person_id=person.id)
     return key
 
 
@@ -154,6 +157,8 @@ def revoke_key(session: Session, fingerprint: str) -> SigningKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
+        record_audit(session, "custody.key.revoke", target_type="signing_key",
+                     target_id=key.fingerprint, person_id=key.person_id)
     return key
 
 

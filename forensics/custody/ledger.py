@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forensics.casework.audit import record_audit
 from forensics.custody.canonical import (
     EVENT_TYPE,
     EVENT_VERSION,
@@ -34,6 +34,7 @@ from forensics.database.base import utcnow
 from forensics.database.enums import CustodyAction
 from forensics.database.models import Case, CustodyEvent, Exhibit, Person, SigningKey
 from forensics.errors import IntegrityError, NotFoundError, UserInputError
+from forensics.timeutil import zone
 
 HASH_ALGORITHMS = frozenset({"md5", "sha1", "sha256", "sha512", "blake2b", "sha3-256"})
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -121,12 +122,10 @@ def _lock_chain(session: Session, exhibit: Exhibit) -> None:
         session.execute(select(Exhibit.id).where(Exhibit.id == exhibit.id).with_for_update())
 
 
-def _check_zone(zone: str) -> None:
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UserInputError(f"unknown time zone {zone!r}; use an IANA name such as "
-                             "'Asia/Kolkata' or 'UTC'") from exc
+def _check_zone(name: str) -> None:
+    if not name or not name.strip():
+        raise UserInputError("the event needs the time zone it was given in (e.g. Asia/Kolkata)")
+    zone(name)  # raises UserInputError for an unknown zone
 
 
 def _text(value: str | None, name: str) -> str | None:
@@ -300,6 +299,13 @@ def record_event(
             if attempt == WRITE_ATTEMPTS - 1:
                 raise
             continue
+        record_audit(
+            session, "custody.record", target_type="custody_event",
+            target_id=f"{exhibit.exhibit_id}#{row.sequence}", case_id=case.id,
+            person_id=actor.id,
+            details={"action": row.action.value, "entry_hash": row.entry_hash,
+                     "exception": row.exception_flag},
+        )
         return row
     raise AssertionError("unreachable")
 
