@@ -137,8 +137,11 @@ def custody_add(
         echo_json(result)
         return
     flag = " (FLAGGED EXCEPTION)" if result["exception"] else ""
-    click.echo(f"{result['exhibit']} #{result['sequence']} {result['action']} recorded{flag}; "
-               f"entry hash {result['entry_hash']}")
+    click.echo(safe_text(f"{result['exhibit']} #{result['sequence']} {result['action']} "
+                         f"recorded{flag}; entry hash {result['entry_hash']}"))
+    if exception and not result["exception"]:
+        click.echo("note: the event breaks no continuity rule, so it was recorded without the "
+                   "exception flag and the justification was not stored", err=True)
 
 
 def _store_attachment(session: Any, store_path: str | None, path: Path) -> str:
@@ -162,6 +165,9 @@ def _who(person: dict[str, Any] | None) -> str:
 
 def _summary(event: dict[str, Any]) -> str:
     parts = []
+    link = event["derived_from"]
+    if link:
+        parts.append(f"derived from {link['exhibit']} #{link['sequence']}")
     if event["purpose"]:
         parts.append(f"purpose: {event['purpose']}")
     if event["location_from"] or event["location_to"]:

@@ -41,8 +41,18 @@ def test_application_role_cannot_update_delete_or_truncate_custody_rows(postgres
     ]:
         with pytest.raises(DBAPIError, match=error), app.session() as s:
             s.execute(text(statement))
+    # With the recommended grants the role is refused before the trigger even runs.
+    with psycopg.connect(f"{postgres_server.admin_dsn.rsplit('dbname=', 1)[0]}dbname={dbname}",
+                         autocommit=True) as conn:
+        conn.execute("REVOKE UPDATE, DELETE, TRUNCATE ON custody_event FROM sealbag_app")
+    for statement in ("UPDATE custody_event SET remarks = 'changed'", "DELETE FROM custody_event",
+                      "TRUNCATE custody_event"):
+        with pytest.raises(DBAPIError, match="permission denied"), app.session() as s:
+            s.execute(text(statement))
+    with app.session() as s:
+        add(s, led, "note", "asha", 2, remarks="still appending")
     with app.session() as s:
         case, _, _ = led.load(s)
         report = verify_chain(s, case)
-        assert report.valid and report.events == 2
+        assert report.valid and report.events == 3
     app.close()
