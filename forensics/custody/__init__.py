@@ -32,6 +32,7 @@ from forensics.custody.verify import (
     verify_chain,
     verify_export,
 )
+from forensics.custody.workstation import workstation_signer
 
 __all__ = [
     "ENV_PASSPHRASE",
@@ -57,4 +58,5 @@ __all__ = [
     "unlock_person_key",
     "verify_chain",
     "verify_export",
+    "workstation_signer",
 ]

@@ -28,8 +28,9 @@ from forensics.custody.canonical import (
     format_time,
     is_sha256_hex,
 )
-from forensics.custody.keys import UnlockedKey, unlock_person_key
+from forensics.custody.keys import UnlockedKey, passphrase_from_env, unlock_person_key
 from forensics.custody.rules import ChainState, advance, continuity_violations
+from forensics.custody.workstation import workstation_person, workstation_signer
 from forensics.database.base import utcnow
 from forensics.database.enums import CustodyAction
 from forensics.database.models import Case, CustodyEvent, Exhibit, Person, SigningKey
@@ -398,7 +399,7 @@ def record_system_event(
     exhibit: Exhibit,
     action: CustodyAction | str,
     *,
-    actor: Person,
+    actor: Person | None,
     details: Mapping[str, Any],
     signer: UnlockedKey | None = None,
     passphrase: str | None = None,
@@ -415,16 +416,21 @@ def record_system_event(
     carries the hashes of what the engine produced, e.g.
     ``{"engine": "imaging", "image_sha256": "...", "acquisition_id": 7}``.
 
+    The event is signed by ``actor`` when their key is at hand (``signer``,
+    ``passphrase``, or ``$SEALBAG_KEY_PASSPHRASE`` with a key on file); otherwise
+    by this workstation's key, with the workstation as actor and ``actor`` kept
+    as ``details["operator"]``.
+
     Args:
         session: open session.
         exhibit: the exhibit concerned (its case is taken from it).
         action: usually imaged, verified, catalogued, exported or reported.
-        actor: the examiner running the job; the event is signed with their key.
+        actor: the examiner running the job (or None for unattended jobs).
         details: engine facts; must be canonical-JSON safe (no floats).
         signer / passphrase: as in :func:`record_event`.
         hash_algorithm, hash_value, hash_match: the re-verified hash, if any.
         remarks: free text.
-        occurred_at: when it happened (default now); the zone is the case's.
+        occurred_at: when it happened (default: now, taken when the chain is locked).
         exception: justification to record a continuity violation as an exception.
 
     Returns:
@@ -436,23 +442,43 @@ def record_system_event(
     case = session.get(Case, exhibit.case_id)
     if case is None:
         raise NotFoundError(f"exhibit {exhibit.exhibit_id} has no case")
+    facts = {"automatic": True, **dict(details)}
+    signing_actor = actor
+    secret = passphrase if passphrase is not None else passphrase_from_env()
+    if signer is None:
+        if actor is not None and secret is not None and _has_key(session, actor):
+            signer = unlock_person_key(session, actor, secret)
+        else:
+            signer = workstation_signer(session)
+            signing_actor = workstation_person(session)
+            if actor is not None:
+                facts["operator"] = person_record(actor)
+    if signing_actor is None:
+        raise UserInputError("a signing key was given without the person it belongs to")
     return record_event(
         session,
         case=case,
         exhibit=exhibit,
         action=action,
-        actor=actor,
+        actor=signing_actor,
         occurred_at=occurred_at,
         occurred_tz=case.time_zone or "UTC",
         signer=signer,
-        passphrase=passphrase,
         hash_algorithm=hash_algorithm,
         hash_value=hash_value,
         hash_match=hash_match,
         remarks=remarks,
         exception=exception,
-        details={"automatic": True, **dict(details)},
+        details=facts,
     )
+
+
+def _has_key(session: Session, person: Person) -> bool:
+    return session.scalar(
+        select(SigningKey.id).where(
+            SigningKey.person_id == person.id, SigningKey.revoked_at.is_(None)
+        ).limit(1)
+    ) is not None
 
 
 __all__ = [

@@ -327,3 +327,28 @@ def test_no_update_or_delete_path_in_the_custody_code():
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 upper = node.value.upper()
                 assert "DELETE FROM" not in upper and "UPDATE CUSTODY" not in upper, path.name
+
+
+def test_system_event_without_a_personal_key_is_signed_by_the_workstation(ledger, monkeypatch):
+    monkeypatch.delenv("SEALBAG_KEY_PASSPHRASE", raising=False)
+    with ledger.db.session() as s:
+        seize(s, ledger)
+        _, exhibit, people = ledger.load(s)
+        first = record_system_event(s, exhibit, "catalogued", actor=people["chen"],
+                                    details={"engine": "catalog", "run_id": 4})
+        second = record_system_event(s, exhibit, "exported", actor=None,
+                                     details={"export_sha256": "ab" * 32})
+        data = json.loads(first.canonical)
+        assert data["actor"]["id_number"].startswith("sealbag-ws:")
+        assert data["details"]["operator"]["name"] == "Chen"
+        # the same workstation key is reused (its secret is kept in the data folder)
+        assert first.key_fingerprint == second.key_fingerprint
+    with ledger.db.session() as s:
+        case, _, _ = ledger.load(s)
+        assert verify_chain(s, case).valid
+        # with the operator's passphrase at hand, the operator signs
+        monkeypatch.setenv("SEALBAG_KEY_PASSPHRASE", PASSPHRASE)
+        _, exhibit, people = ledger.load(s)
+        third = record_system_event(s, exhibit, "verified", actor=people["chen"],
+                                    details={}, hash_value="ab" * 32, hash_match=True)
+        assert third.key_fingerprint == ledger.keys[people["chen"].id].fingerprint
