@@ -124,17 +124,21 @@ def _lock_chain(session: Session, exhibit: Exhibit) -> None:
 
 
 def _check_zone(name: str) -> None:
+    if len(name) > 64:
+        raise UserInputError("the time zone name is too long")
     if not name or not name.strip():
         raise UserInputError("the event needs the time zone it was given in (e.g. Asia/Kolkata)")
     zone(name)  # raises UserInputError for an unknown zone
 
 
-def _text(value: str | None, name: str) -> str | None:
+def _text(value: str | None, name: str, limit: int | None = None) -> str | None:
     if value is None:
         return None
     value = str(value).strip()
     if not value:
         return None
+    if limit is not None and len(value) > limit:
+        raise UserInputError(f"{name} is too long (at most {limit} characters)")
     try:
         check_canonical_value(value, name)
     except ValueError as exc:
@@ -272,9 +276,9 @@ def record_event(
         "location_from": _text(location_from, "location_from"),
         "location_to": _text(location_to, "location_to"),
         "storage_ref": _text(storage_ref, "storage_ref"),
-        "seal_number": _text(seal_number, "seal_number"),
+        "seal_number": _text(seal_number, "seal_number", 64),
         "seal_intact": seal_intact,
-        "new_seal_number": _text(new_seal_number, "new_seal_number"),
+        "new_seal_number": _text(new_seal_number, "new_seal_number", 64),
         "hash_algorithm": hash_algorithm,
         "hash_value": hash_value,
         "hash_match": hash_match,

@@ -296,6 +296,7 @@ def test_keys_passphrases_and_signer_checks(sqlite_ledger, monkeypatch):
         ({"attachments": ["not-a-hash"]}, "SHA-256"),
         ({"hash_value": "xyz"}, "hexadecimal"),
         ({"hash_algorithm": "crc32"}, "unknown hash algorithm"),
+        ({"seal_number": "S" * 65}, "too long"),
     ],
 )
 def test_bad_input_is_refused(sqlite_ledger, kwargs, message):
