@@ -237,7 +237,7 @@ def verify_lines(lines):
             continue
         try:
             rec = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             rec = None
         if not isinstance(rec, dict):
             report["first_broken"] = {"line": number, "reason": "not a JSON object"}
@@ -250,7 +250,7 @@ def verify_lines(lines):
             except Broken as exc:
                 report["first_broken"] = {"line": number, "reason": str(exc)}
                 return report
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
                 report["first_broken"] = {"line": number,
                                           "reason": f"malformed key record ({type(exc).__name__})"}
                 return report
@@ -273,7 +273,7 @@ def verify_lines(lines):
         except Broken as exc:
             report["first_broken"] = dict(where, entry_hash=entry_hash, reason=str(exc))
             return report
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             report["first_broken"] = dict(where, entry_hash=entry_hash,
                                           reason=f"malformed event ({type(exc).__name__})")
             return report

@@ -118,7 +118,7 @@ class ChainChecker:
         """Check one event (with its stored hash and signature) and advance its chain."""
         try:
             return self._check(event, digest, signature)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise _Broken(f"malformed event ({type(exc).__name__})") from exc
 
     def _check(self, event: dict[str, Any], digest: Any, signature: Any) -> ChainState:
@@ -305,13 +305,13 @@ def verify_chain(session: Session, case: Case, exhibit_id: str | None = None) ->
                     raise _Broken("the row belongs to another case")
                 try:
                     event = json.loads(row.canonical)
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
                     raise _Broken("the stored canonical JSON does not parse") from exc
                 if not isinstance(event, dict):
                     raise _Broken("the stored canonical JSON is not an object")
                 try:
                     text = canonical_bytes(event).decode("utf-8")
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
                     raise _Broken(f"the stored record is not canonical: {exc}") from exc
                 if text != row.canonical:
                     raise _Broken("the stored record is not in canonical form (it was edited)")
@@ -372,7 +372,7 @@ def verify_lines(lines: Iterable[str]) -> VerifyReport:
             continue
         try:
             rec = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             rec = None
         if not isinstance(rec, dict):
             return fail(number, "not a JSON object")

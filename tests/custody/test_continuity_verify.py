@@ -162,6 +162,8 @@ def test_hostile_input_does_not_crash_either_verifier():
         [*good[:-1], json.dumps({**json.loads(good[-1]), "signature": None})],
         [*good[:-1], json.dumps({**json.loads(good[-1]), "corrects": [1]})],
         ['{"type":"custody-export","heads":{"EX-001":{"sequence":2}}}', *good],
+        ["[" * 100_000 + "]" * 100_000],
+        [*good[:-1], good[-1][:-1] + ',"details":' + '{"a":' * 900 + "1" + "}" * 901],
     ]
     for lines in samples:
         ours, theirs = both(lines)
