@@ -7,7 +7,7 @@ documented in ``docs/custody.md``.
 """
 
 from forensics.custody.canonical import ZERO_HASH, canonical_bytes, entry_hash
-from forensics.custody.export import ExportResult, export_custody
+from forensics.custody.export import ExportContents, ExportResult, export_custody, read_export
 from forensics.custody.keys import (
     ENV_PASSPHRASE,
     UnlockedKey,
@@ -39,6 +39,7 @@ __all__ = [
     "ZERO_HASH",
     "BrokenEntry",
     "CustodyStatus",
+    "ExportContents",
     "ExportResult",
     "UnlockedKey",
     "VerifyReport",
@@ -51,6 +52,7 @@ __all__ = [
     "export_custody",
     "generate_key",
     "person_record",
+    "read_export",
     "record_event",
     "record_system_event",
     "revoke_key",

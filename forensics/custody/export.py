@@ -163,4 +163,49 @@ def export_custody(
     )
 
 
-__all__ = ["VERIFIER_NAME", "ExportResult", "export_custody"]
+@dataclass(frozen=True)
+class ExportContents:
+    """The records of a ``custody.jsonl`` (for rendering S12 from the exact exported data)."""
+
+    header: dict[str, Any] | None
+    keys: tuple[dict[str, Any], ...]
+    events: tuple[dict[str, Any], ...]
+
+    def chain(self, exhibit_id: str) -> list[dict[str, Any]]:
+        """The events of one exhibit, in sequence order."""
+        return sorted((e for e in self.events if e.get("exhibit") == exhibit_id),
+                      key=lambda e: e.get("sequence", 0))
+
+
+def read_export(path: str | Path) -> ExportContents:
+    """Parse a ``custody.jsonl`` without judging it (call ``verify_export`` for that).
+
+    Raises:
+        UserInputError: the file cannot be read or a line is not a JSON object.
+    """
+    path = Path(path)
+    header, keys, events = None, [], []
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserInputError(f"cannot read custody export {path}: {exc}") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError):
+            record = None
+        if not isinstance(record, dict):
+            raise UserInputError(f"{path} line {number} is not a JSON object")
+        kind = record.get("type")
+        if kind == "custody-export":
+            header = record
+        elif kind == "key":
+            keys.append(record)
+        else:
+            events.append(record)
+    return ExportContents(header, tuple(keys), tuple(events))
+
+
+__all__ = ["VERIFIER_NAME", "ExportContents", "ExportResult", "export_custody", "read_export"]

@@ -250,6 +250,17 @@ def test_random_tamperings_are_all_detected_by_both_verifiers(exported):
                           "resign-other-key", "resign-foreign-key"}
 
 
+def test_read_export_gives_the_exported_records(exported):
+    from forensics.custody import read_export
+
+    result, _, _ = exported
+    contents = read_export(result.path)
+    assert contents.header["heads"] == result.heads
+    assert [e["sequence"] for e in contents.chain("EX-001.1")] == [1, 2, 3, 4]
+    assert contents.chain("EX-001.1")[0]["derived_from"]["exhibit"] == "EX-001"
+    assert len(contents.keys) == 3
+
+
 def test_standalone_script_runs_without_sealbag(exported, tmp_path):
     result, lines, keys = exported
     script = result.verifier_path
