@@ -168,3 +168,17 @@ def test_hostile_input_does_not_crash_either_verifier():
     for lines in samples:
         ours, theirs = both(lines)
         assert not ours.valid and not theirs["valid"], lines
+
+
+def test_events_signed_after_key_revocation_are_rejected_by_both():
+    keys = key_lines()
+    revoked = [json.dumps({**json.loads(k), "revoked_at": "2026-03-01T12:00:00.000000Z"})
+               for k in keys]
+    lines = chain([SEIZE, ("note", "asha", 1, {})])  # recorded 2026-03-02, after revocation
+    ours, theirs = both(revoked + lines)
+    assert not ours.valid and not theirs["valid"]
+    assert "revoked" in ours.first_broken.reason and "revoked" in theirs["first_broken"]["reason"]
+    early = [json.dumps({**json.loads(k), "revoked_at": "2026-03-05T00:00:00.000000Z"})
+             for k in keys]
+    ours, theirs = both(early + lines)  # revoked later: old events stay valid
+    assert ours.valid and theirs["valid"]
