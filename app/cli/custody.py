@@ -246,7 +246,7 @@ def _status_line(status: dict[str, Any]) -> str:
     if status["location"]:
         text += f", at {status['location']}"
     if status["since"]:
-        text += f", since {status['since']}"
+        text += f", since {status['since'][:16].replace('T', ' ')} UTC"
     return safe_text(text)
 
 

@@ -96,9 +96,7 @@ class CustodyStatus:
 def custody_status(session: Session, exhibit: Exhibit) -> CustodyStatus:
     """The current custody status of ``exhibit`` (a checked-out item shows as out)."""
     state = chain_state(session, exhibit)
-    since = None
-    if state.count:
-        since = format_time(state.times[state.count])
+    since = format_time(state.status_since) if state.status_since else None
     return CustodyStatus(
         exhibit=exhibit.exhibit_id,
         status=state.status,

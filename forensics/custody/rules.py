@@ -31,6 +31,7 @@ class ChainState:
     checked_out: bool = False
     closed: str | None = None
     last_location: str | None = None
+    status_since: datetime | None = None
     hashes: dict[int, str] = field(default_factory=dict)
     times: dict[int, datetime] = field(default_factory=dict)
 
@@ -143,7 +144,13 @@ def advance(state: ChainState, event: dict[str, Any], entry_hash: str) -> None:
         state.checked_out = False
     if action in CLOSING_ACTIONS:
         state.closed = action
-    if event.get("location_to"):
+    if state.count == 0 or action == "seized" or action in TRANSFER_ACTIONS or (
+        action in CLOSING_ACTIONS
+    ):
+        # a change of custody: where the exhibit is now is whatever this event says
+        state.last_location = event.get("location_to")
+        state.status_since = occurred
+    elif event.get("location_to"):
         state.last_location = event["location_to"]
     state.last_time = occurred if state.last_time is None else max(state.last_time, occurred)
     state.count += 1

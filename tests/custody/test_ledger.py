@@ -353,3 +353,15 @@ def test_system_event_without_a_personal_key_is_signed_by_the_workstation(ledger
         third = record_system_event(s, exhibit, "verified", actor=people["chen"],
                                     details={}, hash_value="ab" * 32, hash_match=True)
         assert third.key_fingerprint == ledger.keys[people["chen"].id].fingerprint
+
+
+def test_status_location_and_since_follow_changes_of_custody(sqlite_ledger):
+    led = sqlite_ledger
+    with led.db.session() as s:
+        seize(s, led)
+        add(s, led, "checked-out", "ben", 10, released_by="asha", received_by="ben")
+        add(s, led, "note", "ben", 20, remarks="photographed")
+        _, exhibit, _ = led.load(s)
+        status = custody_status(s, exhibit)
+        assert status.location is None  # not "Scene": the check-out did not say where
+        assert status.since == "2026-03-01T09:10:00.000000Z"  # the check-out, not the note
