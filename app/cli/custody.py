@@ -213,9 +213,11 @@ def custody_log(case_ref: str, exhibit_id: str, db_url: str | None, as_json: boo
     if as_json:
         echo_json({"exhibit": exhibit_id, "status": status.to_dict(), "events": events})
         return
+    corrected_by = {e["corrects"]["sequence"]: e["sequence"] for e in events if e["corrects"]}
     rows = []
     for event in events:
         local = to_local(parse_time(event["occurred_at"]), event["occurred_tz"])
+        later = corrected_by.get(event["sequence"])
         rows.append({
             "seq": event["sequence"],
             "time": f"{local:%Y-%m-%d %H:%M:%S%z} {event['occurred_tz']}",
@@ -223,7 +225,7 @@ def custody_log(case_ref: str, exhibit_id: str, db_url: str | None, as_json: boo
             "released": _who(event["released_by"]),
             "received": _who(event["received_by"]),
             "by": _who(event["actor"]),
-            "details": _summary(event),
+            "details": _summary(event) + (f" [corrected by #{later}]" if later else ""),
         })
     if rows:
         print_table(rows, [("seq", "#"), ("time", "Date and time"), ("action", "Action"),

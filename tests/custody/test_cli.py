@@ -77,35 +77,41 @@ def test_add_log_verify_export_round_trip(sealbag, tmp_path):
     assert len(log["events"][0]["attachments"]) == 1
     code, out, _ = sealbag("custody", "log", "--case", REF, "--exhibit", "EX-001")
     assert "2026-11-20 14:30:00+0530" in out and "EXCEPTION" in out
+    code, out, err = sealbag("custody", "add", "--case", REF, "--exhibit", "EX-001", "--action",
+                             "correction", "--actor", "B-1", "--corrects", "1",
+                             "--remarks", "seal number is S-78")
+    assert code == 0, err
+    code, out, _ = sealbag("custody", "log", "--case", REF, "--exhibit", "EX-001")
+    assert "[corrected by #4]" in out and "corrects #1" in out, out
     code, out, _ = sealbag("custody", "status", "--case", REF)
     assert "OUT OF CUSTODY" in out
 
     code, out, err = sealbag("custody", "verify", "--case", REF)
     assert code == 0, err
-    assert "OK EX-001: 3 events" in out and "flagged exception EX-001 #3" in out
+    assert "OK EX-001: 4 events" in out and "flagged exception EX-001 #3" in out
 
     jsonl = tmp_path / "out" / "custody.jsonl"
     code, out, err = sealbag("custody", "export", "--case", REF, "--exhibit", "EX-001",
                              "--out", str(jsonl), "--json")
     assert code == 0, err
-    assert json.loads(out)["events"] == 3
+    assert json.loads(out)["events"] == 4
     run = subprocess.run([sys.executable, "-I", str(jsonl.parent / "standalone_verifier.py"),
                           str(jsonl)], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     code, out, _ = sealbag("custody", "verify-file", str(jsonl))
-    assert code == 0 and "OK EX-001: 3 events" in out
+    assert code == 0 and "OK EX-001: 4 events" in out
 
     # tamper in the database: verify names the entry and exits non-zero
     db = open_database(sealbag.url)
     with db.session() as s:
         s.execute(text("DROP TRIGGER custody_event_no_delete"))
-        s.execute(text("DELETE FROM custody_event WHERE sequence = 3"))
+        s.execute(text("DELETE FROM custody_event WHERE sequence = 4"))
     db.close()
     code, out, err = sealbag("custody", "verify", "--case", REF, "--json")
     assert code == 0, out  # a cut tail alone cannot be seen in the database...
-    assert json.loads(out)["events"] == 2
+    assert json.loads(out)["events"] == 3
     code, out, err = sealbag("custody", "verify", "--case", REF, "--against", str(jsonl))
-    assert code == 1 and "event #3" in err and "missing" in err, (code, out, err)
+    assert code == 1 and "event #4" in err and "missing" in err, (code, out, err)
 
 
 def test_wrong_passphrase_and_unknown_person(sealbag, monkeypatch):
