@@ -265,6 +265,9 @@ def _column_mismatch(
     ):
         expected[name] = (getattr(row, name), event[name])
     for name, (column, signed) in expected.items():
+        if column != signed and name in ("case", "exhibit"):
+            return (f"the {name} is now {column!r} but the signed record says {signed!r} "
+                    "(renamed or moved after it was signed)")
         if column != signed:
             return f"column {name} was changed: it differs from the signed record"
     return None
