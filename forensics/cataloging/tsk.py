@@ -306,25 +306,27 @@ class _FsWalk:
                                          f"directory listing cut short: {_one_line(exc)}"))
                 break
             self.sc._beat(self.sc.files, self.sc.bytes)
-            name = f.info.name
+            info = f.info
+            name = info.name
             raw = bytes(name.name)
-            if raw in (b".", b".."):
+            if raw == b"." or raw == b"..":
                 continue
             path_raw = prefix_raw + raw
             shown = display_name(raw)
             path = prefix + shown
             meta_addr = int(name.meta_addr)
-            in_orphans = orphan or (meta_addr == self.orphan_dir and depth == 0
-                                    and int(name.type) == 11)
+            name_type = int(name.type)
             name_alloc = bool(int(name.flags) & _NAME_FLAG_ALLOC)
+            in_orphans = orphan or (meta_addr == self.orphan_dir and depth == 0
+                                    and name_type == 11)
+            meta = info.meta
             # pytsk3 drops metadata whose NTFS sequence number differs from the name's;
             # TSK's own directory walk (fls) keeps it for deleted names only.
-            if f.info.meta is None and (meta_addr or name_alloc) and not (
-                    self.is_ntfs and name_alloc):
+            if meta is None and (meta_addr or name_alloc) and not (self.is_ntfs and name_alloc):
                 f = self._with_meta(f, meta_addr)
-            self._emit_entries(f, raw, shown, path_raw, path, orphan)
-            name_type = int(name.type)
-            meta = f.info.meta
+                meta = f.info.meta
+            self._emit_entries(f, name, meta, name_type, name_alloc, raw, shown, path_raw,
+                               path, orphan)
             if meta is None or name_type not in (0, *_NAME_DIR) or int(meta.type) not in _META_DIR:
                 continue
             meta_alloc = bool(int(meta.flags) & _META_FLAG_ALLOC)
@@ -360,9 +362,39 @@ class _FsWalk:
 
     # ---------------------------------------------------------------- entries
 
-    def _emit_entries(self, f: Any, raw: bytes, shown: str, path_raw: bytes, path: str,
-                      orphan: bool) -> None:
-        meta = f.info.meta
+    def _emit_entries(self, f: Any, name: Any, meta: Any, name_type: int, name_alloc: bool,
+                      raw: bytes, shown: str, path_raw: bytes, path: str, orphan: bool) -> None:
+        seq = int(name.meta_seq)
+        meta_type_i = int(meta.type) if meta is not None else 0
+        base: dict[str, Any] = {
+            "fs_index": self.rec.index,
+            "partition_offset": self.rec.offset_bytes,
+            "path": path, "path_raw": path_raw, "name": shown, "name_raw": raw,
+            "stream": None, "meta_addr": int(name.meta_addr),
+            "meta_seq": seq if self.is_ntfs and 0 <= seq < 1 << 31 else None,
+            "attr_type": None, "attr_id": None,
+            "name_type": NAME_TYPES[name_type] if name_type < len(NAME_TYPES) else "?",
+            "meta_type": META_TYPES[meta_type_i] if meta_type_i < len(META_TYPES) else "?",
+            "allocated": name_alloc, "orphan": orphan,
+        }
+        if meta is not None:
+            base["meta_allocated"] = bool(int(meta.flags) & _META_FLAG_ALLOC)
+            base["size"] = int(meta.size)
+            if self.is_fat:
+                base["mtime"] = _ts(meta.mtime, meta.mtime_nano, 2_000_000_000)
+                base["atime"] = _ts(meta.atime, meta.atime_nano, 86_400_000_000_000)
+                base["crtime"] = _ts(meta.crtime, meta.crtime_nano, 10_000_000)
+                base["ctime"] = _ts(meta.ctime, meta.ctime_nano, 2_000_000_000)
+            else:
+                res = self.res
+                base["mtime"] = _ts(meta.mtime, meta.mtime_nano, res)
+                base["atime"] = _ts(meta.atime, meta.atime_nano, res)
+                base["ctime"] = _ts(meta.ctime, meta.ctime_nano, res)
+                base["crtime"] = _ts(meta.crtime, meta.crtime_nano, res)
+            base["mode"], base["uid"], base["gid"] = int(meta.mode), int(meta.uid), int(meta.gid)
+        else:
+            base.update(meta_allocated=None, size=0, mtime=None, atime=None, ctime=None,
+                        crtime=None, mode=None, uid=None, gid=None)
         if self.is_ntfs and meta is not None:
             printed = False
             try:
@@ -374,65 +406,33 @@ class _FsWalk:
                 a_name_b = bytes(a_name) if a_name else b""
                 if a_type == _ATTR_NTFS_DATA:
                     printed = True
-                    self._emit_one(f, raw, shown, path_raw, path, orphan, a_type, a_id, a_name_b,
-                                   a_size)
+                    self._emit_one(f, dict(base), meta_type_i, a_type, a_id, a_name_b, a_size)
                 elif a_type == _ATTR_NTFS_IDXROOT:
                     printed = True
                     index_name = a_name_b if a_name_b != b"$I30" else b""
-                    self._emit_one(f, raw, shown, path_raw, path, orphan, a_type, a_id,
-                                   index_name, a_size)
+                    self._emit_one(f, dict(base), meta_type_i, a_type, a_id, index_name, a_size)
             if not printed:
-                self._emit_one(f, raw, shown, path_raw, path, orphan, None, None, b"", None)
+                self._emit_one(f, base, meta_type_i, None, None, b"", None)
         else:
-            self._emit_one(f, raw, shown, path_raw, path, orphan, None, None, b"", None)
+            self._emit_one(f, base, meta_type_i, None, None, b"", None)
 
-    def _emit_one(self, f: Any, raw: bytes, shown: str, path_raw: bytes, path: str,
-                  orphan: bool,
+    def _emit_one(self, f: Any, fields: dict[str, Any], meta_type_i: int,
                   attr_type: int | None, attr_id: int | None, stream_raw: bytes,
                   attr_size: int | None) -> None:
-        name = f.info.name
-        meta = f.info.meta
-        stream = display_name(stream_raw) if stream_raw else None
         if stream_raw:
-            path_raw = path_raw + b":" + stream_raw
-            path = path + ":" + stream
-        name_alloc = bool(int(name.flags) & _NAME_FLAG_ALLOC)
-        meta_type_i = int(meta.type) if meta is not None else 0
-        if meta is not None:
-            meta_alloc: bool | None = bool(int(meta.flags) & _META_FLAG_ALLOC)
-            size = attr_size if attr_size is not None else int(meta.size)
-            if self.is_fat:
-                mtime = _ts(meta.mtime, meta.mtime_nano, 2_000_000_000)
-                atime = _ts(meta.atime, meta.atime_nano, 86_400_000_000_000)
-                crtime = _ts(meta.crtime, meta.crtime_nano, 10_000_000)
-                ctime = _ts(meta.ctime, meta.ctime_nano, 2_000_000_000)
-            else:
-                res = self.res
-                mtime = _ts(meta.mtime, meta.mtime_nano, res)
-                atime = _ts(meta.atime, meta.atime_nano, res)
-                ctime = _ts(meta.ctime, meta.ctime_nano, res)
-                crtime = _ts(meta.crtime, meta.crtime_nano, res)
-            mode, uid, gid = int(meta.mode), int(meta.uid), int(meta.gid)
-        else:
-            meta_alloc = None
-            size = 0
-            mtime = atime = ctime = crtime = None
-            mode = uid = gid = None
-        seq = int(name.meta_seq)
-        fields: dict[str, Any] = {
-            "fs_index": self.rec.index,
-            "partition_offset": self.rec.offset_bytes,
-            "path": path, "path_raw": path_raw, "name": shown, "name_raw": raw,
-            "stream": stream, "meta_addr": int(name.meta_addr),
-            "meta_seq": seq if self.is_ntfs and 0 <= seq < 1 << 31 else None,
-            "attr_type": attr_type, "attr_id": attr_id,
-            "name_type": NAME_TYPES[int(name.type)] if int(name.type) < len(NAME_TYPES) else "?",
-            "meta_type": META_TYPES[meta_type_i] if meta_type_i < len(META_TYPES) else "?",
-            "size": size, "allocated": name_alloc, "meta_allocated": meta_alloc,
-            "orphan": orphan, "mtime": mtime, "atime": atime, "ctime": ctime, "crtime": crtime,
-            "mode": mode, "uid": uid, "gid": gid,
-        }
-        readable = (meta is not None and meta_type_i == _META_REG
+            stream = display_name(stream_raw)
+            fields["stream"] = stream
+            fields["path_raw"] = fields["path_raw"] + b":" + stream_raw
+            fields["path"] = fields["path"] + ":" + stream
+        if attr_type is not None:
+            fields["attr_type"] = attr_type
+            fields["attr_id"] = attr_id
+            fields["size"] = attr_size
+        size = fields["size"]
+        name_alloc = fields["allocated"]
+        meta_alloc = fields["meta_allocated"]
+        path = fields["path"]
+        readable = (meta_alloc is not None and meta_type_i == _META_REG
                     and (name_alloc or (self.sc._opt.hash_deleted and not meta_alloc)))
         head = None
         if readable and self.is_ntfs and attr_type is None:
