@@ -109,3 +109,19 @@ def test_deleted_and_orphan_entries_are_listed(catalogs: dict) -> None:
     assert not orphans[0].allocated
     streams = [e for e in sink.entries if e.stream == "ADS"]
     assert [e.path for e in streams] == ["mult1.dat:ADS"]
+
+
+@pytest.mark.parametrize(("name", "scheme", "partitions"), [
+    ("gpt-512-3p.raw", "gpt", 3),
+    ("mbr.raw", "dos", 2),
+    ("image-split.E01", "dos", 2),
+])
+def test_volume_systems_are_recorded_with_every_partition(
+        catalogs: dict, name: str, scheme: str, partitions: int) -> None:
+    if name not in catalogs:
+        pytest.skip(f"{name} not in this corpus")
+    summary, _sink = catalogs[name]
+    assert summary.volume_system == scheme
+    assert sum(v.kind == "partition" for v in summary.volumes) == partitions
+    assert all(not v.allocated for v in summary.volumes if v.kind != "partition")
+    assert any(v.kind in ("unallocated", "meta") for v in summary.volumes)

@@ -120,3 +120,28 @@ def test_failing_sink_fails_the_run(some_file: Path) -> None:
     summary = run_catalog(some_file, Broken())
     assert summary.status is RunStatus.FAILED
     assert "disk full" in (summary.error or "")
+
+
+def test_only_the_tsk_module_imports_pytsk3() -> None:
+    root = Path(__file__).resolve().parents[2]
+    importers = []
+    for base in ("forensics", "app", "reports"):
+        for path in sorted((root / base).rglob("*.py")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            if any(line.strip().startswith(("import pytsk3", "from pytsk3")) for line in lines):
+                importers.append(str(path.relative_to(root)))
+    assert importers == ["forensics/cataloging/tsk.py"]
+
+
+def test_the_application_process_never_loads_pytsk3(some_file: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from forensics.cataloging.engine import run_catalog, ListSink; "
+            f"s = run_catalog({str(some_file)!r}, ListSink()); "
+            "assert s.status.value == 'complete', s.error; "
+            "assert 'pytsk3' not in sys.modules; print('ok')")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
