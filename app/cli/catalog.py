@@ -230,6 +230,9 @@ def catalog_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, json
 
 @click.command("export")
 @click.argument("image", type=click.Path(path_type=Path))
+@click.option("--case", "case_ref", help="Select from this case's stored catalog of --exhibit "
+                                         "(no new catalog run).")
+@click.option("--exhibit", "exhibit_ref", help="Exhibit id within --case.")
 @click.option("--to", "target", required=True, type=click.Path(path_type=Path),
               help="New or empty folder to export into.")
 @click.option("--path", "paths", multiple=True,
@@ -241,18 +244,69 @@ def catalog_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, json
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @_with_common
 @db_option
-def export_cmd(image: Path, target: Path, paths: tuple[str, ...], notable: bool, mismatch: bool,
+def export_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, target: Path,
+               paths: tuple[str, ...], notable: bool, mismatch: bool,
                all_files: bool, as_json: bool, no_hash: bool, no_types: bool,
                stall_timeout: float, memory_mb: int, fmt: str | None,
                db_url: str | None) -> None:
     """Copy selected files out of IMAGE into a folder, with safe names, each copy
-    re-hashed and compared, and a manifest of original -> exported names."""
-    from forensics.cataloging.export import ExportItem, export_files
+    re-hashed and compared, and a manifest of original -> exported names.
+
+    With --case/--exhibit the selection comes from the exhibit's newest stored
+    catalog; otherwise IMAGE is catalogued first."""
+    from forensics.cataloging.export import export_files
 
     if not (paths or notable or mismatch or all_files):
         raise UserInputError("choose what to export: --path, --notable, --mismatch or "
                              "--all-files")
+    if bool(case_ref) != bool(exhibit_ref):
+        raise UserInputError("give both --case and --exhibit, or neither")
     options = _options(False, no_types, stall_timeout, memory_mb, fmt)
+    if case_ref and exhibit_ref:
+        items = _stored_selection(db_url, case_ref, exhibit_ref, paths, notable, mismatch,
+                                  all_files)
+    else:
+        items = _fresh_selection(image, options, db_url, paths, notable, mismatch, all_files)
+    with progress_bar("export") as (report, cancel):
+        result = export_files(image, items, target, media_format=fmt,
+                              stall_timeout=stall_timeout,
+                              memory_limit=options.memory_limit, progress=report, cancel=cancel)
+    if as_json:
+        echo_json(result.to_dict())
+    else:
+        for f in result.files:
+            mark = "ok      " if f.verified else "FAILED  "
+            click.echo(f"{mark}{safe_text(f.exported_as)}  <- {safe_text(f.source_path)}"
+                       + (f"  ({safe_text(f.error)})" if f.error else ""))
+        click.echo(f"{len(result.files) - len(result.failures)} of {len(result.files)} files "
+                   f"exported and verified into {result.target} (manifest.json)")
+    if not result.complete:
+        click.echo(f"sealbag: error: export incomplete: {result.error or ''} "
+                   f"{len(result.failures)} file(s) not verified", err=True)
+        raise click.exceptions.Exit(EXIT_ERROR)
+
+
+def _stored_selection(db_url: str | None, case_ref: str, exhibit_ref: str,
+                      paths: tuple[str, ...], notable: bool, mismatch: bool,
+                      all_files: bool) -> list[Any]:
+    from forensics.cataloging.query import export_items, latest_listing
+
+    db = _open_db(db_url)
+    try:
+        exhibit_id = _resolve_exhibit(db, case_ref, exhibit_ref)
+        with db.session() as s:
+            run = latest_listing(s, exhibit_id)
+            return export_items(s, run.id, paths=paths, notable=notable, mismatch=mismatch,
+                                all_files=all_files)
+    finally:
+        db.close()
+
+
+def _fresh_selection(image: Path, options: CatalogOptions, db_url: str | None,
+                     paths: tuple[str, ...], notable: bool, mismatch: bool,
+                     all_files: bool) -> list[Any]:
+    from forensics.cataloging.export import ExportItem
+
     db = _open_db(db_url) if notable else None
     try:
         matcher, _ids, sources = _hash_matching(db, notable)
@@ -280,28 +334,40 @@ def export_cmd(image: Path, target: Path, paths: tuple[str, ...], notable: bool,
     if missing:
         raise NotFoundError(f"not in the catalog (or no content): {sorted(missing)[0]!r}"
                             + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
-    items = [ExportItem(e.path_raw, e.fs_index, e.partition_offset, int(e.meta_addr or 0),
-                        e.stream, e.size, e.sha256, e.md5) for e in chosen]
-    with progress_bar("export") as (report, cancel):
-        result = export_files(image, items, target, media_format=fmt,
-                              stall_timeout=stall_timeout,
-                              memory_limit=options.memory_limit, progress=report, cancel=cancel)
+    return [ExportItem(e.path_raw, e.fs_index, e.partition_offset, int(e.meta_addr or 0),
+                       e.stream, e.size, e.sha256, e.md5) for e in chosen]
+
+
+@click.command("catalog-runs")
+@click.option("--case", "case_ref", required=True, help="Case reference.")
+@click.option("--exhibit", "exhibit_ref", required=True, help="Exhibit id within --case.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
+@db_option
+def catalog_runs_cmd(case_ref: str, exhibit_ref: str, as_json: bool, db_url: str | None) -> None:
+    """List the catalog runs stored for an exhibit (only complete runs are full listings)."""
+    from forensics.cataloging.query import list_runs
+
+    db = _open_db(db_url)
+    try:
+        exhibit_id = _resolve_exhibit(db, case_ref, exhibit_ref)
+        with db.session() as s:
+            runs = list_runs(s, exhibit_id)
+    finally:
+        db.close()
     if as_json:
-        echo_json(result.to_dict())
-    else:
-        for f in result.files:
-            mark = "ok      " if f.verified else "FAILED  "
-            click.echo(f"{mark}{safe_text(f.exported_as)}  <- {safe_text(f.source_path)}"
-                       + (f"  ({safe_text(f.error)})" if f.error else ""))
-        click.echo(f"{len(result.files) - len(result.failures)} of {len(result.files)} files "
-                   f"exported and verified into {result.target} (manifest.json)")
-    if not result.complete:
-        click.echo(f"sealbag: error: export incomplete: {result.error or ''} "
-                   f"{len(result.failures)} file(s) not verified", err=True)
-        raise click.exceptions.Exit(EXIT_ERROR)
+        echo_json(runs)
+        return
+    if not runs:
+        click.echo("no catalog runs for this exhibit")
+    for r in runs:
+        click.echo(f"run {r['id']}\t{r['status'].upper()}\t{r['entries']} entries\t"
+                   f"{r['gaps']} gaps\t{r['started_at']:%Y-%m-%d %H:%M} UTC\t"
+                   f"{safe_text(r['image_path'])}"
+                   + (f"\t{safe_text(r['error'])}" if r["error"] else ""))
 
 
 def register(group: click.Group) -> None:
-    """Add ``catalog`` and ``export`` to the root command group."""
+    """Add ``catalog``, ``catalog-runs`` and ``export`` to the root command group."""
     group.add_command(catalog_cmd)
+    group.add_command(catalog_runs_cmd)
     group.add_command(export_cmd)

@@ -91,3 +91,25 @@ def test_export_by_path(ext4_image, tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "1 of 1 files exported and verified" in capsys.readouterr().out
     assert main(["export", str(image), "--path", "no/such/file", "--to",
                  str(tmp_path / "y")]) == 1
+
+
+def test_export_from_the_stored_catalog(ext4_image, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    image, key = ext4_image
+    with open_database() as db, db.session() as s:
+        case = Case(reference="CR-9/2026", title="t")
+        s.add(case)
+        s.flush()
+        s.add(Exhibit(case_id=case.id, exhibit_id="EX-002", description="disk"))
+    assert main(["export", str(image), "--case", "CR-9/2026", "--exhibit", "EX-002",
+                 "--mismatch", "--to", str(tmp_path / "a")]) == 1
+    assert "no complete catalog" in capsys.readouterr().err
+    assert main(["catalog", str(image), "--case", "CR-9/2026", "--exhibit", "EX-002"]) == 0
+    assert main(["export", str(image), "--case", "CR-9/2026", "--exhibit", "EX-002",
+                 "--mismatch", "--to", str(tmp_path / "b")]) == 0
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text(encoding="utf-8"))
+    disguised = {f["sha256"] for f in key.files if f["disguised"] and not f["deleted"]}
+    assert {f["sha256"] for f in manifest["files"]} == disguised
+    assert all(f["verified"] and f["exported_as"].startswith("fs0/") for f in manifest["files"])
+    assert main(["catalog-runs", "--case", "CR-9/2026", "--exhibit", "EX-002"]) == 0
+    assert "COMPLETE" in capsys.readouterr().out
