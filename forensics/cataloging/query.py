@@ -69,8 +69,8 @@ def export_items(session: Any, run_id: int, *, paths: tuple[str, ...] = (),
     for entry, offset in session.execute(stmt.order_by(FileEntry.id)).all():
         found.add(entry.path)
         raw = entry.path_raw if entry.path_raw is not None else entry.path.encode("utf-8")
-        items.append(ExportItem(raw, fs_index[entry.file_system_id], offset, entry.meta_addr, entry.stream, entry.size,
-                                entry.sha256, entry.md5))
+        items.append(ExportItem(raw, fs_index[entry.file_system_id], offset, entry.meta_addr,
+                                entry.stream, entry.size, entry.sha256, entry.md5))
     missing = set(paths) - found
     if missing:
         raise NotFoundError(f"not in the stored catalog (or no content): {sorted(missing)[0]!r}")
