@@ -27,6 +27,7 @@ from forensics.cataloging.records import (
 from forensics.database.enums import CatalogStatus
 from forensics.database.models import CatalogRun, FileEntry, FileSystem, Volume
 from forensics.database.session import Database
+from forensics.textsafe import escape_for_display
 
 BATCH_ROWS = 5000
 ENTRY_COLUMNS = (
@@ -44,6 +45,13 @@ def _ns(value: Any) -> int | None:
     # BIGINT holds about +-292 years around 1970 in nanoseconds; beyond that keep None
     # rather than a wrong value (the JSONL output still carries the raw seconds).
     return ns if -(2**63) <= ns < 2**63 else None
+
+
+def _safe(text: str | None) -> str | None:
+    """Text from the worker as stored: never a lone surrogate (UTF-8 and JSON reject them)."""
+    if text is None or text.isprintable():
+        return text
+    return escape_for_display(text)
 
 
 def _int32(value: int | None) -> int | None:
@@ -131,13 +139,13 @@ class CatalogStore(CatalogSink):
             _int64(record.gid),
             record.md5,
             record.sha256,
-            mime[:127] if mime else None,
-            record.mime_description,
+            _safe(mime[:127]) if mime else None,
+            _safe(record.mime_description),
             record.extension_mismatch,
             record.known,
             record.notable,
             self._hash_set_ids.get(record.hash_set or ""),
-            record.error,
+            _safe(record.error),
         ))
         if len(self._rows) >= BATCH_ROWS:
             self.flush()
@@ -184,9 +192,11 @@ class CatalogStore(CatalogSink):
         """
         status = CatalogStatus(summary.status.value)
         values: dict[str, Any] = {
-            "status": status, "ended_at": datetime.now(UTC), "error": summary.error,
-            "gaps": [{**g.to_dict(), "kind": "gap"} for g in summary.gaps]
-            + [{**n.to_dict(), "kind": "anomaly"} for n in summary.notes],
+            "status": status, "ended_at": datetime.now(UTC), "error": _safe(summary.error),
+            "gaps": [{"where": _safe(g.where), "reason": _safe(g.reason), "kind": "gap"}
+                     for g in summary.gaps]
+            + [{"where": _safe(n.where), "reason": _safe(n.reason), "kind": "anomaly"}
+               for n in summary.notes],
             "tool_versions": summary.tool_versions,
         }
         if summary.status in (RunStatus.COMPLETE, RunStatus.INCOMPLETE):

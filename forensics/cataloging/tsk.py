@@ -29,6 +29,7 @@ from forensics.cataloging.records import (
     VolumeRecord,
 )
 from forensics.media import MediaReader
+from forensics.textsafe import escape_for_display
 
 READ_CHUNK = 1 << 20
 MAX_DEPTH = 256
@@ -116,7 +117,8 @@ def _ts(sec: int, nano: int, resolution: int) -> Timestamp | None:
 
 
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    # TSK messages can quote names from the image: escape them like names
+    text = escape_for_display(" ".join(str(exc).split()))
     return text[:300] if text else type(exc).__name__
 
 
@@ -239,12 +241,11 @@ class ImageScanner:
 class _NameWithMeta:
     """A directory entry's name joined to metadata loaded separately."""
 
-    __slots__ = ("_file", "info", "meta")
+    __slots__ = ("_file", "info")
 
     def __init__(self, named: Any, file: Any) -> None:
         self._file = file
         self.info = _Info(named.info.name, file.info.meta)
-        self.meta = file.info.meta
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self._file)
