@@ -46,7 +46,11 @@ def apply_limits(memory_limit: int | None) -> None:
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to kill this worker if the application dies (no orphaned parsing)."""
+    """Ask Linux to kill this worker if the application dies (no orphaned parsing).
+
+    The signal follows the *thread* that started the worker; that thread blocks in
+    ``run_catalog``/``export_files`` until the worker has ended, so it is always alive.
+    """
     if not sys.platform.startswith("linux"):
         return
     import ctypes
