@@ -9,9 +9,9 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any
 
-MAGIC_BYTES = 1 << 16
-"""How much of the start of a file libmagic sees. libmagic's time on text grows with the
-buffer; every signature of interest sits in the first few KiB."""
+MAGIC_BYTES = 1 << 20
+"""How much of the start of a file libmagic sees (as ``file`` by default; compound
+documents need their sector tables, which can sit well past the first 64 KiB)."""
 PARALLEL_MIN = 256 << 10
 """Chunks at least this large get their MD5 computed on a second thread."""
 
@@ -92,6 +92,8 @@ class TypeDetector:
 
     def detect(self, head: bytes) -> tuple[str | None, str | None]:
         """MIME type and description of content starting with ``head`` (None on failure)."""
+        if not head:
+            return "inode/x-empty", "empty"  # what ``file`` says of an empty file
         mime_handle, desc_handle = self._handles()
         try:
             return mime_handle.from_buffer(head), desc_handle.from_buffer(head)

@@ -125,3 +125,28 @@ def test_volume_systems_are_recorded_with_every_partition(
     assert sum(v.kind == "partition" for v in summary.volumes) == partitions
     assert all(not v.allocated for v in summary.volumes if v.kind != "partition")
     assert any(v.kind in ("unallocated", "meta") for v in summary.volumes)
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_same_types_as_file(catalogs: dict, name: str) -> None:
+    """MIME type and description agree with ``file`` (which also reads a gzip's trailer,
+    so for gzip our description may stop before the "original size" it reads there)."""
+    summary, sink = catalogs[name]
+    for fs_dir in _fs_dirs(name):
+        offset = int(fs_dir.name[len("fs-off"):]) * 512
+        fs = next(f for f in summary.file_systems if f.offset_bytes == offset)
+        by_path: dict[str, list] = {}
+        for e in sink.entries:
+            if e.fs_index == fs.index and e.allocated and e.name_type == "r" \
+                    and e.meta_type == "r":
+                by_path.setdefault(e.path, []).append(e)
+        for line in (fs_dir / "files.type.tsv").read_text(encoding="utf-8").splitlines():
+            path, mime, desc = line.rsplit("\t", 2)
+            if mime == "ERROR":
+                continue
+            entries = by_path[path]
+            assert any(e.mime_type == mime for e in entries), (path, mime)
+            assert any(e.mime_description == desc
+                       or (desc.startswith("gzip compressed data")
+                           and desc.startswith(e.mime_description or "\0"))
+                       for e in entries), (path, desc)
