@@ -1,0 +1,53 @@
+"""The one escaping route for untrusted text (file names, user fields) on its way into a PDF."""
+
+from __future__ import annotations
+
+import unicodedata
+from xml.sax.saxutils import escape as _xml_escape
+
+# Bidi embeddings, overrides and isolates, plus invisible marks that can disguise a name.
+_VISIBLE_AS_CODEPOINT = frozenset(
+    [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x2060, 0xFEFF]
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2066, 0x206A))
+)
+
+# Longest value printed before the rest is elided with a visible marker (a 1 MB name must not
+# turn into hundreds of pages; the full value stays in the machine-readable files).
+MAX_PRINTED_CHARS = 4000
+
+
+def visible_text(value: object, *, limit: int = MAX_PRINTED_CHARS) -> str:
+    """Plain text with control, bidi and invisible characters shown as ``⟨U+XXXX⟩``.
+
+    Args:
+        value: any value; ``None`` becomes ''.
+        limit: longest output before eliding the middle with a visible marker.
+
+    Returns:
+        Text safe to draw literally (no markup escaping).
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        text = f"{text[: limit // 2]}⟨… {len(text) - limit} characters elided …⟩{text[-limit // 2 :]}"
+    out: list[str] = []
+    for char in text:
+        code = ord(char)
+        if code in _VISIBLE_AS_CODEPOINT or (
+            unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") and char not in "\n"
+        ):
+            out.append(f"⟨U+{code:04X}⟩")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def markup(value: object, *, limit: int = MAX_PRINTED_CHARS) -> str:
+    """Escape an untrusted value for a reportlab Paragraph: visible escapes, then XML escaping.
+
+    Newlines become ``<br/>`` so multi-line fields keep their shape.
+    """
+    escaped = _xml_escape(visible_text(value, limit=limit), {'"': "&quot;", "'": "&#39;"})
+    return escaped.replace("\n", "<br/>")
