@@ -1,0 +1,1 @@
+"""Sealbag benchmarks (make bench)."""
