@@ -167,7 +167,11 @@ def _verify_folder(folder: Path, report: VerifyReport) -> None:
     bad += [f"{name}: not listed in SHA256SUMS" for name in unlisted]
     report.add("SHA256SUMS", not bad, "; ".join(bad[:10]) or f"{len(entries)} files OK")
     manifest_bytes = (folder / "manifest.json").read_bytes()
-    manifest = json.loads(manifest_bytes)
+    try:
+        manifest = json.loads(manifest_bytes)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        report.add("manifest.json readable", False, "not valid JSON")
+        return
     pdfs = [name for name in entries if name.endswith(".pdf") and "/" not in name]
     if len(pdfs) != 1:
         report.add("bundle PDF", False, "SHA256SUMS must list exactly one top-level PDF")
@@ -176,13 +180,16 @@ def _verify_folder(folder: Path, report: VerifyReport) -> None:
     listed = {f["path"]: f["sha256"] for f in manifest.get("files", [])}
     mismatched = [p for p, h in listed.items() if entries.get(p) != h]
     report.add("manifest files agree with SHA256SUMS", not mismatched, ", ".join(mismatched))
-    attached = _attachments(pdf_path)
-    for name in ("manifest.json", "custody.jsonl"):
-        same = attached.get(name) == (folder / name).read_bytes()
-        report.add(f"attached {name} equals the detached file", same)
     _check_custody(folder / "custody.jsonl", manifest, report)
-    _check_pdf(pdf_path, manifest, _sha256(manifest_bytes), report)
-    _check_signature(pdf_path, report)
+    try:
+        attached = _attachments(pdf_path)
+        for name in ("manifest.json", "custody.jsonl"):
+            same = attached.get(name) == (folder / name).read_bytes()
+            report.add(f"attached {name} equals the detached file", same)
+        _check_pdf(pdf_path, manifest, _sha256(manifest_bytes), report)
+        _check_signature(pdf_path, report)
+    except Exception as exc:  # a damaged PDF must fail verification, not crash it
+        report.add("bundle PDF readable", False, f"{type(exc).__name__}: {str(exc)[:200]}")
 
 
 def _verify_pdf_alone(pdf_path: Path, report: VerifyReport) -> None:
