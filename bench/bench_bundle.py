@@ -38,15 +38,17 @@ def main(argv: list[str] | None = None) -> int:
         pdf_mb = result.pdf_path.stat().st_size / 1e6
         shutil.rmtree(Path(scratch) / "bundle")
     peak = _peak_rss_mb()
-    table = "\n".join([
-        "| benchmark | files | pages | PDF MB | seconds | peak RSS MB | aim |",
-        "|---|---:|---:|---:|---:|---:|---|",
-        f"| bundle ({args.profile}, 1 exhibit) | {args.files:,} | {result.pages:,} | {pdf_mb:.1f} "
-        f"| {seconds:.1f} | {peak:.0f} | < 60 s, < 500 MB |",
-        "",
-        f"Python {platform.python_version()} on {platform.machine()}, "
-        f"{platform.system()}; RSS before the build {before:.0f} MB.",
-    ])
+    table = "\n".join(
+        [
+            "| benchmark | files | pages | PDF MB | seconds | peak RSS MB | aim |",
+            "|---|---:|---:|---:|---:|---:|---|",
+            f"| bundle ({args.profile}, 1 exhibit) | {args.files:,} | {result.pages:,} "
+            f"| {pdf_mb:.1f} | {seconds:.1f} | {peak:.0f} | < 60 s, < 500 MB |",
+            "",
+            f"Python {platform.python_version()} on {platform.machine()}, "
+            f"{platform.system()}; RSS before the build {before:.0f} MB.",
+        ]
+    )
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(table + "\n", encoding="utf-8")

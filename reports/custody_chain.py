@@ -109,8 +109,14 @@ def continuity_problems(events: Sequence[Mapping[str, Any]]) -> list[str]:
         by_exhibit.setdefault(str(event.get("exhibit_id", "")), []).append(event)
     for exhibit, rows in by_exhibit.items():
         times = [parse_time(str(row.get("at", ""))) for row in rows]
-        seized = next((t for row, t in zip(rows, times, strict=True)
-                       if row.get("action") == "seized" and t and t.tzinfo), None)
+        seized = next(
+            (
+                t
+                for row, t in zip(rows, times, strict=True)
+                if row.get("action") == "seized" and t and t.tzinfo
+            ),
+            None,
+        )
         previous_time = None
         previous_transfer: Mapping[str, Any] | None = None
         for row, when in zip(rows, times, strict=True):
@@ -128,7 +134,8 @@ def continuity_problems(events: Sequence[Mapping[str, Any]]) -> list[str]:
                 ):
                     problems.append(
                         f"custody {entry} ({exhibit}): released by {row.get('released_by')!r} but "
-                        f"the previous transfer was received by {previous_transfer.get('received_by')!r}"
+                        "the previous transfer was received by "
+                        f"{previous_transfer.get('received_by')!r}"
                     )
                 previous_transfer = row
         if seized is None:

@@ -7,9 +7,19 @@ from xml.sax.saxutils import escape as _xml_escape
 
 # Bidi embeddings, overrides and isolates, plus invisible marks that can disguise a name.
 _VISIBLE_AS_CODEPOINT = frozenset(
-    [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2028, 0x2029, 0x2060, 0xFEFF]
-    + list(range(0x202A, 0x202F))
-    + list(range(0x2066, 0x206A))
+    [
+        0x200B,
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        0x2028,
+        0x2029,
+        0x2060,
+        0xFEFF,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+    ]
 )
 
 # Longest value printed before the rest is elided with a visible marker (a 1 MB name must not
@@ -31,7 +41,9 @@ def visible_text(value: object, *, limit: int = MAX_PRINTED_CHARS) -> str:
         return ""
     text = value if isinstance(value, str) else str(value)
     if len(text) > limit:
-        text = f"{text[: limit // 2]}⟨… {len(text) - limit} characters elided …⟩{text[-limit // 2 :]}"
+        text = (
+            f"{text[: limit // 2]}⟨… {len(text) - limit} characters elided …⟩{text[-limit // 2 :]}"
+        )
     out: list[str] = []
     for char in text:
         code = ord(char)

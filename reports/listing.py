@@ -44,8 +44,15 @@ def spool_rows(rows: Iterable[FileRow], folder: Path) -> dict[str, ListingSpool]
                 handles[row.exhibit_id] = entry
             entry[1].write(  # type: ignore[attr-defined]
                 json.dumps(
-                    [row.path, row.size, row.modified, row.accessed, row.changed, row.created,
-                     row.sha256],
+                    [
+                        row.path,
+                        row.size,
+                        row.modified,
+                        row.accessed,
+                        row.changed,
+                        row.created,
+                        row.sha256,
+                    ],
                     ensure_ascii=True,
                 )
                 + "\n"
@@ -125,10 +132,14 @@ class ListingAnnex(Flowable):
     def _row_lines(self, record: list, number: int, width_chars: int) -> list[tuple[str, bool]]:
         path, size, modified, accessed, changed, created, sha256 = record
         head = f"{number:>7} "
-        lines = [(text, i == 0) for i, text in enumerate(
-            _wrap(head + visible_text(path), width_chars))]
+        lines = [
+            (text, i == 0) for i, text in enumerate(_wrap(head + visible_text(path), width_chars))
+        ]
         hash_text = f"SHA-256 {visible_text(sha256)}" if sha256 else "SHA-256 [not computed]"
-        lines += [(text, False) for text in _wrap(f"        {int(size):,} bytes  {hash_text}", width_chars)]
+        lines += [
+            (text, False)
+            for text in _wrap(f"        {int(size):,} bytes  {hash_text}", width_chars)
+        ]
         times = "  ".join(
             f"{label} {self.render_time(visible_text(value)) or '-'}"
             for label, value in (("M", modified), ("A", accessed), ("C", changed), ("B", created))

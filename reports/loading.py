@@ -14,14 +14,14 @@ import yaml
 
 from forensics.errors import UserInputError
 from reports.model import (
+    Acquisition as _Acquisition,
+)
+from reports.model import (
     CaseData,
     CaseInfo,
     CertificatesData,
     FileRow,
     RequestData,
-)
-from reports.model import (
-    Acquisition as _Acquisition,
 )
 from reports.model import (
     Exhibit as _Exhibit,
@@ -129,7 +129,9 @@ def case_data_from_dict(data: Mapping[str, Any], where: str = "case-data") -> Ca
         exhibits=exhibits,
         acquisitions=acquisitions,
         custody_events=events,
-        certificates=build_dataclass(CertificatesData, data.get("certificates"), f"{where}.certificates"),
+        certificates=build_dataclass(
+            CertificatesData, data.get("certificates"), f"{where}.certificates"
+        ),
         file_rows=(lambda: iter(rows)) if rows else None,
     )
 

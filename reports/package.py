@@ -79,10 +79,16 @@ class BuildResult:
     problems: tuple[Problem, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"folder": str(self.folder), "bundle_id": self.bundle_id, "pdf": str(self.pdf_path),
-                "pdf_sha256": self.pdf_sha256, "manifest_sha256": self.manifest_sha256,
-                "pages": self.pages, "draft": self.draft,
-                "problems": [p.to_dict() for p in self.problems]}
+        return {
+            "folder": str(self.folder),
+            "bundle_id": self.bundle_id,
+            "pdf": str(self.pdf_path),
+            "pdf_sha256": self.pdf_sha256,
+            "manifest_sha256": self.manifest_sha256,
+            "pages": self.pages,
+            "draft": self.draft,
+            "problems": [p.to_dict() for p in self.problems],
+        }
 
 
 def sha256_file(path: Path) -> str:
@@ -111,16 +117,26 @@ def _package_file(folder: Path, relative: str, role: str) -> PackageFile:
 
 
 def _verifier_source() -> Path:
-    ledger_script = Path(__file__).resolve().parent.parent / "forensics" / "custody" / "standalone_verifier.py"
+    ledger_script = (
+        Path(__file__).resolve().parent.parent / "forensics" / "custody" / "standalone_verifier.py"
+    )
     if ledger_script.is_file():
         return ledger_script
     return RESOURCES_DIR / "scripts" / "custody-verify.py"
 
 
-def build_manifest(inp: BundleInput, profile: Profile, layout: Layout,
-                   files: Sequence[PackageFile], custody_head: str, custody_sha: str,
-                   custody_count: int, problems: Sequence[Problem],
-                   signing: SigningConfig | None, signer_fingerprint: str) -> bytes:
+def build_manifest(
+    inp: BundleInput,
+    profile: Profile,
+    layout: Layout,
+    files: Sequence[PackageFile],
+    custody_head: str,
+    custody_sha: str,
+    custody_count: int,
+    problems: Sequence[Problem],
+    signing: SigningConfig | None,
+    signer_fingerprint: str,
+) -> bytes:
     """``manifest.json`` bytes (spec B8.1); stable key order and formatting."""
     req, case = inp.request, inp.case_data
     acquisitions = {a.exhibit_id: a for a in case.acquisitions}
@@ -128,32 +144,75 @@ def build_manifest(inp: BundleInput, profile: Profile, layout: Layout,
     for exhibit in case.exhibits:
         acq = acquisitions.get(exhibit.id)
         pages = layout.exhibit_pages.get(exhibit.id)
-        exhibits.append({
-            "id": exhibit.id, "parent": exhibit.parent or None, "description": exhibit.description,
-            "type": exhibit.type, "seal_numbers": list(exhibit.seal_numbers),
-            "device": {"source_type": exhibit.device.source_type, "make": exhibit.device.make,
-                       "model": exhibit.device.model, "serial": exhibit.device.serial_number,
-                       "imei": exhibit.device.imei, "other_ids": exhibit.device.other_ids},
-            "acquisition": None if acq is None else {
-                "tool": acq.tool, "version": acq.tool_version, "method": acq.method,
-                "start": acq.started_at, "end": acq.finished_at, "examiner": acq.examiner.name},
-            "hashes": [] if acq is None else [
-                {"algorithm": normalise_algorithm(h.algorithm), "value": h.value, "scope": h.scope}
-                for h in acq.hashes],
-            "verification": None if acq is None else {"result": acq.verification_result,
-                                                      "note": acq.verification_note},
-            "bates": None if not pages else {"first": f"{case.case.bundle_id}-{min(pages):06d}",
-                                             "last": f"{case.case.bundle_id}-{max(pages):06d}"},
-            "certificates": list(exhibit.certificates),
-        })
-    signers = [{"name": s.name, "role": s.role, "designation": s.designation,
-                "signature_type": "handwritten", "cert_fingerprint_sha256": None, "time": s.date}
-               for s in req.signatories]
+        exhibits.append(
+            {
+                "id": exhibit.id,
+                "parent": exhibit.parent or None,
+                "description": exhibit.description,
+                "type": exhibit.type,
+                "seal_numbers": list(exhibit.seal_numbers),
+                "device": {
+                    "source_type": exhibit.device.source_type,
+                    "make": exhibit.device.make,
+                    "model": exhibit.device.model,
+                    "serial": exhibit.device.serial_number,
+                    "imei": exhibit.device.imei,
+                    "other_ids": exhibit.device.other_ids,
+                },
+                "acquisition": None
+                if acq is None
+                else {
+                    "tool": acq.tool,
+                    "version": acq.tool_version,
+                    "method": acq.method,
+                    "start": acq.started_at,
+                    "end": acq.finished_at,
+                    "examiner": acq.examiner.name,
+                },
+                "hashes": []
+                if acq is None
+                else [
+                    {
+                        "algorithm": normalise_algorithm(h.algorithm),
+                        "value": h.value,
+                        "scope": h.scope,
+                    }
+                    for h in acq.hashes
+                ],
+                "verification": None
+                if acq is None
+                else {"result": acq.verification_result, "note": acq.verification_note},
+                "bates": None
+                if not pages
+                else {
+                    "first": f"{case.case.bundle_id}-{min(pages):06d}",
+                    "last": f"{case.case.bundle_id}-{max(pages):06d}",
+                },
+                "certificates": list(exhibit.certificates),
+            }
+        )
+    signers = [
+        {
+            "name": s.name,
+            "role": s.role,
+            "designation": s.designation,
+            "signature_type": "handwritten",
+            "cert_fingerprint_sha256": None,
+            "time": s.date,
+        }
+        for s in req.signatories
+    ]
     if signing is not None:
-        signers.append({"name": signing.signer_name, "role": signing.signer_role,
-                        "designation": signing.signer_designation, "signature_type": "PAdES",
-                        "cert_fingerprint_sha256": signer_fingerprint,
-                        "time": utc_iso(inp.generated_at)})
+        signers.append(
+            {
+                "name": signing.signer_name,
+                "role": signing.signer_role,
+                "designation": signing.signer_designation,
+                "signature_type": "PAdES",
+                "cert_fingerprint_sha256": signer_fingerprint,
+                "time": utc_iso(inp.generated_at),
+            }
+        )
     manifest = {
         "schema": SCHEMA,
         "generator": {"name": "Sealbag", "version": GENERATOR_VERSION},
@@ -164,28 +223,53 @@ def build_manifest(inp: BundleInput, profile: Profile, layout: Layout,
         "profile": {"id": profile.id, "name": profile.name},
         "requesting_authority": req.requesting_authority.to_dict(),
         "requested_authority": req.requested_authority.to_dict(),
-        "case": {"reference": case.case.reference, "title": case.case.title,
-                 "our_reference": req.references.our_reference,
-                 "fir_number": req.references.fir_number,
-                 "court_case_number": req.references.court_case_number,
-                 "offences": [{"name": o.name, "statute_reference": o.statute_reference}
-                              for o in req.offences]},
-        "legal_basis": {"instrument": req.legal_basis.instrument,
-                        "article": req.legal_basis.instrument_article,
-                        "domestic_basis": req.legal_basis.domestic_basis},
-        "measures": [{"id": m.id, "type": m.type, "data_categories": list(m.data_categories),
-                      "time_range": {"start": m.time_range_start, "end": m.time_range_end},
-                      "identifiers": list(m.identifiers)} for m in req.measures],
+        "case": {
+            "reference": case.case.reference,
+            "title": case.case.title,
+            "our_reference": req.references.our_reference,
+            "fir_number": req.references.fir_number,
+            "court_case_number": req.references.court_case_number,
+            "offences": [
+                {"name": o.name, "statute_reference": o.statute_reference} for o in req.offences
+            ],
+        },
+        "legal_basis": {
+            "instrument": req.legal_basis.instrument,
+            "article": req.legal_basis.instrument_article,
+            "domestic_basis": req.legal_basis.domestic_basis,
+        },
+        "measures": [
+            {
+                "id": m.id,
+                "type": m.type,
+                "data_categories": list(m.data_categories),
+                "time_range": {"start": m.time_range_start, "end": m.time_range_end},
+                "identifiers": list(m.identifiers),
+            }
+            for m in req.measures
+        ],
         "exhibits": exhibits,
-        "files": [{"path": f.path, "bytes": f.size, "sha256": f.sha256, "role": f.role}
-                  for f in files],
+        "files": [
+            {"path": f.path, "bytes": f.size, "sha256": f.sha256, "role": f.role} for f in files
+        ],
         "files_note": "The PDF, manifest.json and SHA256SUMS are hashed in SHA256SUMS only: "
-                      "a file cannot contain its own hash, and the PDF carries this manifest's hash.",
-        "custody_log": {"path": "custody.jsonl", "sha256": custody_sha, "head_hash": custody_head,
-                        "entries": custody_count},
+        "a file cannot contain its own hash, and the PDF carries this manifest's hash.",
+        "custody_log": {
+            "path": "custody.jsonl",
+            "sha256": custody_sha,
+            "head_hash": custody_head,
+            "entries": custody_count,
+        },
         "signers": signers,
-        "translations": [{"language": t.language, "file": None, "section": "S17",
-                          "translator": t.translator_name} for t in req.translations],
+        "translations": [
+            {
+                "language": t.language,
+                "file": None,
+                "section": "S17",
+                "translator": t.translator_name,
+            }
+            for t in req.translations
+        ],
         "pages": layout.total_pages,
         "preflight": {"passed": not problems, "problems": [str(p) for p in problems]},
     }
@@ -203,11 +287,23 @@ def _write_listing_csvs(spools: Mapping[str, ListingSpool], folder: Path) -> dic
         relative = f"annex/{_safe_name(exhibit_id)}-files.csv"
         target = folder / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        with open(spool.path, encoding="utf-8") as source, open(
-                target, "w", newline="", encoding="utf-8") as handle:
+        with (
+            open(spool.path, encoding="utf-8") as source,
+            open(target, "w", newline="", encoding="utf-8") as handle,
+        ):
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(["exhibit_id", "path", "size", "modified", "accessed", "changed",
-                             "created", "sha256"])
+            writer.writerow(
+                [
+                    "exhibit_id",
+                    "path",
+                    "size",
+                    "modified",
+                    "accessed",
+                    "changed",
+                    "created",
+                    "sha256",
+                ]
+            )
             for line in source:
                 writer.writerow([exhibit_id, *json.loads(line)])
         names[exhibit_id] = relative
@@ -217,17 +313,28 @@ def _write_listing_csvs(spools: Mapping[str, ListingSpool], folder: Path) -> dic
 def _attach(pdf_path: Path, attachments: Mapping[str, bytes]) -> None:
     import pikepdf
 
-    mime = {".json": "application/json", ".jsonl": "application/jsonl",
-            ".jsonld": "application/ld+json"}
+    mime = {
+        ".json": "application/json",
+        ".jsonl": "application/jsonl",
+        ".jsonld": "application/ld+json",
+    }
     with pikepdf.open(pdf_path, allow_overwriting_input=True) as pdf:
         for name, data in attachments.items():
             spec = pikepdf.AttachedFileSpec(
-                pdf, data, description=name, filename=name,
+                pdf,
+                data,
+                description=name,
+                filename=name,
                 mime_type=mime.get(Path(name).suffix, "text/plain"),
-                relationship=pikepdf.Name.Data)
+                relationship=pikepdf.Name.Data,
+            )
             pdf.attachments[name] = spec
-        pdf.save(pdf_path, deterministic_id=True, compress_streams=True,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        pdf.save(
+            pdf_path,
+            deterministic_id=True,
+            compress_streams=True,
+            object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        )
 
 
 def _certificate_fingerprint(cert_path: Path) -> str:
@@ -243,15 +350,18 @@ def _sign(pdf_path: Path, signing: SigningConfig, bundle_id: str) -> None:
     from pyhanko.sign import signers
 
     try:
-        signer = signers.SimpleSigner.load(str(signing.key_path), str(signing.cert_path),
-                                           key_passphrase=signing.key_passphrase)
+        signer = signers.SimpleSigner.load(
+            str(signing.key_path), str(signing.cert_path), key_passphrase=signing.key_passphrase
+        )
     except Exception as exc:  # pyHanko raises assorted errors for unreadable keys
         raise UserInputError(f"cannot load the signing key/certificate: {exc}") from None
     if signer is None:
         raise UserInputError("cannot load the signing key/certificate (wrong passphrase?)")
-    meta = signers.PdfSignatureMetadata(field_name="ExaminerSignature",
-                                        reason=f"Sealbag MLA evidence bundle {bundle_id}",
-                                        subfilter=signers.pdf_signer.SigSeedSubFilter.PADES)
+    meta = signers.PdfSignatureMetadata(
+        field_name="ExaminerSignature",
+        reason=f"Sealbag MLA evidence bundle {bundle_id}",
+        subfilter=signers.pdf_signer.SigSeedSubFilter.PADES,
+    )
     signed = pdf_path.with_suffix(".signed")
     with open(pdf_path, "rb") as source, open(signed, "wb") as target:
         writer = IncrementalPdfFileWriter(source, strict=False)
@@ -309,8 +419,10 @@ def build_bundle(
         spools = spool_rows(case.iter_file_rows(), scratch)
         cancel.raise_if_cancelled()
         csv_names = _write_listing_csvs(spools, staging)
-        files = [_package_file(staging, "custody.jsonl", "custody"),
-                 _package_file(staging, "custody-verify.py", "verifier")]
+        files = [
+            _package_file(staging, "custody.jsonl", "custody"),
+            _package_file(staging, "custody-verify.py", "verifier"),
+        ]
         listing_files = {ex: _package_file(staging, rel, "annex") for ex, rel in csv_names.items()}
         files += listing_files.values()
         if include_uco:
@@ -323,12 +435,22 @@ def build_bundle(
 
         templates = {c: load_template(f"certificates/{c}") for c in profile.certificates}
         base = RenderContext(
-            bundle_id=bundle_id, profile=profile, boilerplate=load_template("boilerplate"),
-            certificate_templates=templates, request=inp.request, case_data=case,
-            custody_events=events, custody_head=chain.head_hash, generated_at=inp.generated_at,
-            draft=inp.draft, draft_problems=[str(p) for p in problems],
-            manifest_sha256=PLACEHOLDER_HASH, package_files=files, listings=spools,
-            listing_files=listing_files)
+            bundle_id=bundle_id,
+            profile=profile,
+            boilerplate=load_template("boilerplate"),
+            certificate_templates=templates,
+            request=inp.request,
+            case_data=case,
+            custody_events=events,
+            custody_head=chain.head_hash,
+            generated_at=inp.generated_at,
+            draft=inp.draft,
+            draft_problems=[str(p) for p in problems],
+            manifest_sha256=PLACEHOLDER_HASH,
+            package_files=files,
+            listings=spools,
+            listing_files=listing_files,
+        )
         pdf_path = staging / f"{_safe_name(bundle_id)}.pdf"
 
         progress(ProgressUpdate("bundle", 1, 5, "steps", "laying out pages"))
@@ -343,9 +465,18 @@ def build_bundle(
             raise IntegrityError("page layout did not settle; report this bundle as a bug")
 
         progress(ProgressUpdate("bundle", 2, 5, "steps", "rendering the PDF"))
-        manifest = build_manifest(inp, profile, layout, files, chain.head_hash,
-                                  hashlib.sha256(custody_bytes).hexdigest(), len(events),
-                                  problems, signing, fingerprint)
+        manifest = build_manifest(
+            inp,
+            profile,
+            layout,
+            files,
+            chain.head_hash,
+            hashlib.sha256(custody_bytes).hexdigest(),
+            len(events),
+            problems,
+            signing,
+            fingerprint,
+        )
         manifest_sha = hashlib.sha256(manifest).hexdigest()
         final_ctx = _replace(base, manifest_sha256=manifest_sha)
         final_layout = render_pdf(final_ctx, pdf_path, layout, draw_listing=True)
@@ -356,22 +487,26 @@ def build_bundle(
         progress(ProgressUpdate("bundle", 3, 5, "steps", "checking the rendered PDF"))
         post = check_rendered_pdf(pdf_path, final_ctx, layout)
         if post and not inp.draft:
-            raise IntegrityError("rendered PDF failed its checks: " + "; ".join(map(str, post)))  # noqa: E501
+            raise IntegrityError("rendered PDF failed its checks: " + "; ".join(map(str, post)))
 
         progress(ProgressUpdate("bundle", 4, 5, "steps", "attaching files and signing"))
         sums_without_pdf = [(f.path, f.sha256) for f in files] + [("manifest.json", manifest_sha)]
-        attachments = {"manifest.json": manifest, "custody.jsonl": custody_bytes,
-                       "SHA256SUMS": sha256sums_text(sums_without_pdf)}
+        attachments = {
+            "manifest.json": manifest,
+            "custody.jsonl": custody_bytes,
+            "SHA256SUMS": sha256sums_text(sums_without_pdf),
+        }
         if include_uco:
             attachments["case-uco.jsonld"] = (staging / "case-uco.jsonld").read_bytes()
         _attach(pdf_path, attachments)
         if signing is not None:
             _sign(pdf_path, signing, bundle_id)
         pdf_sha = sha256_file(pdf_path)
-        _write(staging / "SHA256SUMS",
-               sha256sums_text([*sums_without_pdf, (pdf_path.name, pdf_sha)]))
+        _write(
+            staging / "SHA256SUMS", sha256sums_text([*sums_without_pdf, (pdf_path.name, pdf_sha)])
+        )
         progress(ProgressUpdate("bundle", 5, 5, "steps", "bundle written"))
-        os.chmod(staging, 0o755)  # mkdtemp makes it private
+        os.chmod(staging, 0o755)  # noqa: S103  # mkdtemp makes it private
         if out_dir.exists():
             out_dir.rmdir()
         os.replace(staging, out_dir)
@@ -380,8 +515,16 @@ def build_bundle(
         raise
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return BuildResult(out_dir, bundle_id, out_dir / pdf_path.name, pdf_sha, manifest_sha,
-                       layout.total_pages, inp.draft, tuple(problems) + tuple(post))
+    return BuildResult(
+        out_dir,
+        bundle_id,
+        out_dir / pdf_path.name,
+        pdf_sha,
+        manifest_sha,
+        layout.total_pages,
+        inp.draft,
+        tuple(problems) + tuple(post),
+    )
 
 
 def _replace(ctx: RenderContext, **changes: Any) -> RenderContext:

@@ -21,7 +21,9 @@ def page_texts(pdf_path: Path, pages: Iterable[int] | None = None) -> dict[int, 
 
     reader = PdfReader(str(pdf_path))
     wanted = range(1, len(reader.pages) + 1) if pages is None else sorted(set(pages))
-    return {n: reader.pages[n - 1].extract_text() or "" for n in wanted if 1 <= n <= len(reader.pages)}
+    return {
+        n: reader.pages[n - 1].extract_text() or "" for n in wanted if 1 <= n <= len(reader.pages)
+    }
 
 
 def page_count(pdf_path: Path) -> int:
@@ -50,17 +52,30 @@ def check_footers(texts: Mapping[int, str], bundle_id: str, total: int) -> list[
             problems.append(Problem("B9.10", f"page {page}", "footer with Bates number missing"))
             continue
         if (match.group(1), int(match.group(3)), int(match.group(4)), match.group(5)) != (
-                bundle_id, page, total, expected_bates):
-            problems.append(Problem("B9.10", f"page {page}",
-                                    f"footer reads {match.group(0)!r}, expected page {page} of "
-                                    f"{total} and Bates {expected_bates}"))
+            bundle_id,
+            page,
+            total,
+            expected_bates,
+        ):
+            problems.append(
+                Problem(
+                    "B9.10",
+                    f"page {page}",
+                    f"footer reads {match.group(0)!r}, expected page {page} of "
+                    f"{total} and Bates {expected_bates}",
+                )
+            )
     return problems
 
 
-def check_hash_agreement(texts: Mapping[int, str], sections: Mapping[int, str],
-                         exhibit_hashes: Sequence[tuple[str, str]],
-                         certificate_ranges: Mapping[str, Sequence[int]]) -> list[Problem]:
+def check_hash_agreement(
+    texts: Mapping[int, str],
+    sections: Mapping[int, str],
+    exhibit_hashes: Sequence[tuple[str, str]],
+    certificate_ranges: Mapping[str, Sequence[int]],
+) -> list[Problem]:
     """B9.3: each exhibit's SHA-256 appears in S10 (short form), S11, every certificate, S14."""
+
     def joined(section: str) -> str:
         return "\n".join(texts[p] for p, s in sections.items() if s == section)
 
@@ -80,15 +95,21 @@ def check_hash_agreement(texts: Mapping[int, str], sections: Mapping[int, str],
         for cert, pages in certificate_ranges.items():
             text = squeeze.sub("", "\n".join(texts.get(p, "") for p in pages))
             if sha not in text:
-                problems.append(Problem("B9.3", f"exhibit {exhibit_id}",
-                                        f"SHA-256 missing in certificate {cert}"))
+                problems.append(
+                    Problem(
+                        "B9.3", f"exhibit {exhibit_id}", f"SHA-256 missing in certificate {cert}"
+                    )
+                )
     return problems
 
 
 def certificate_page_ranges(layout: Layout) -> dict[str, list[int]]:
     """Pages of each certificate in S13, from the certificate markers of the layout."""
-    starts = sorted((pages[0], key[5:]) for key, pages in layout.section_pages.items()
-                    if key.startswith("cert:"))
+    starts = sorted(
+        (pages[0], key[5:])
+        for key, pages in layout.section_pages.items()
+        if key.startswith("cert:")
+    )
     s13 = layout.section_pages.get("S13", [])
     end = max(s13) if s13 else 0
     ranges = {}
@@ -103,8 +124,9 @@ def check_rendered_pdf(pdf_path: Path, ctx: RenderContext, layout: Layout) -> li
     total = page_count(pdf_path)
     problems = []
     if total != layout.total_pages:
-        problems.append(Problem("B9.10", "PDF", f"{total} pages rendered, layout said "
-                                f"{layout.total_pages}"))
+        problems.append(
+            Problem("B9.10", "PDF", f"{total} pages rendered, layout said {layout.total_pages}")
+        )
     listing_pages = layout.section_pages.get("S15", [])
     skip = set(listing_pages[1:-1])
     texts = page_texts(pdf_path, [p for p in range(1, total + 1) if p not in skip])
@@ -113,9 +135,12 @@ def check_rendered_pdf(pdf_path: Path, ctx: RenderContext, layout: Layout) -> li
     if ctx.manifest_sha256 not in re.sub(r"\s+", "", cover):
         problems.append(Problem("B9.10", "cover", "manifest SHA-256 missing on the cover"))
     acquisitions = {a.exhibit_id: a for a in ctx.case_data.acquisitions}
-    exhibit_hashes = [(e.id, acquisitions[e.id].hash("SHA-256", "image") or
-                       acquisitions[e.id].hash("SHA-256"))
-                      for e in ctx.case_data.exhibits if e.id in acquisitions]
-    problems += check_hash_agreement(texts, footer_sections(texts), exhibit_hashes,
-                                     certificate_page_ranges(layout))
+    exhibit_hashes = [
+        (e.id, acquisitions[e.id].hash("SHA-256", "image") or acquisitions[e.id].hash("SHA-256"))
+        for e in ctx.case_data.exhibits
+        if e.id in acquisitions
+    ]
+    problems += check_hash_agreement(
+        texts, footer_sections(texts), exhibit_hashes, certificate_page_ranges(layout)
+    )
     return problems

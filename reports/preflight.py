@@ -70,7 +70,9 @@ def check_required(profile: Profile, request: RequestData, case: CaseData) -> li
         root_name, *path = spec.split(".")
         for where, value in _values(roots[root_name], path, root_name):
             if _is_blank(value):
-                problems.append(Problem("B9.1", where, f"required by profile {profile.id}; fill it in"))
+                problems.append(
+                    Problem("B9.1", where, f"required by profile {profile.id}; fill it in")
+                )
     return problems
 
 
@@ -83,20 +85,33 @@ def check_hashes(case: CaseData) -> list[Problem]:
     exhibit_ids = {e.id for e in case.exhibits}
     for exhibit_id in acquisitions:
         if exhibit_id not in exhibit_ids:
-            problems.append(Problem("B9.3", f"acquisition of {exhibit_id}",
-                                    "no exhibit with this ID in the exhibit list"))
+            problems.append(
+                Problem(
+                    "B9.3",
+                    f"acquisition of {exhibit_id}",
+                    "no exhibit with this ID in the exhibit list",
+                )
+            )
     for exhibit in case.exhibits:
         if not exhibit.digital:
             continue
         records = acquisitions.get(exhibit.id, [])
         if len(records) != 1:
-            problems.append(Problem("B9.2", f"exhibit {exhibit.id}",
-                                    f"needs exactly one acquisition record, found {len(records)}"))
+            problems.append(
+                Problem(
+                    "B9.2",
+                    f"exhibit {exhibit.id}",
+                    f"needs exactly one acquisition record, found {len(records)}",
+                )
+            )
             continue
         acq = records[0]
         if not acq.hash("SHA-256"):
-            problems.append(Problem("B9.2", f"exhibit {exhibit.id}",
-                                    "has no SHA-256; add the SHA-256 of the image"))
+            problems.append(
+                Problem(
+                    "B9.2", f"exhibit {exhibit.id}", "has no SHA-256; add the SHA-256 of the image"
+                )
+            )
         for index, item in enumerate(acq.hashes):
             where = f"exhibit {exhibit.id} hash {index + 1}"
             if not item.algorithm.strip():
@@ -105,16 +120,22 @@ def check_hashes(case: CaseData) -> list[Problem]:
             name = normalise_algorithm(item.algorithm)
             expected = HEX_LENGTH.get(name)
             if expected and (len(item.value) != expected or not _HEX.match(item.value)):
-                problems.append(Problem("B9.2", where,
-                                        f"{name} must be {expected} lower-case hex digits"))
+                problems.append(
+                    Problem("B9.2", where, f"{name} must be {expected} lower-case hex digits")
+                )
         image = acq.hash("SHA-256", "image")
         verification = acq.hash("SHA-256", "verification")
         source = acq.hash("SHA-256", "source")
         for label, other in (("verification", verification), ("source", source)):
             if image and other and other != image and acq.verification_result == "match":
-                problems.append(Problem("B9.3", f"exhibit {exhibit.id}",
-                                        f"verification says match but the {label} SHA-256 differs"
-                                        " from the image SHA-256"))
+                problems.append(
+                    Problem(
+                        "B9.3",
+                        f"exhibit {exhibit.id}",
+                        f"verification says match but the {label} SHA-256 differs"
+                        " from the image SHA-256",
+                    )
+                )
     return problems
 
 
@@ -127,8 +148,11 @@ def check_bsa_parts(profile: Profile, case: CaseData) -> list[Problem]:
         if exhibit.digital and not exhibit.certificates:
             continue
         if exhibit.digital and not {"IN-BSA63-A", "IN-BSA63-B"} <= set(exhibit.certificates):
-            problems.append(Problem("B9.4", f"exhibit {exhibit.id}",
-                                    "must be covered by both BSA Part A and Part B"))
+            problems.append(
+                Problem(
+                    "B9.4", f"exhibit {exhibit.id}", "must be covered by both BSA Part A and Part B"
+                )
+            )
     return problems
 
 
@@ -156,13 +180,23 @@ def check_times(request: RequestData, case: CaseData, generated_at: str) -> list
         root_name, *path = spec.split(".")
         for where, value in _values(roots[root_name], path, root_name):
             if value and not has_zone(str(value)):
-                problems.append(Problem("B9.6", where, f"{value!r} needs a UTC offset, e.g. "
-                                        "2026-03-01T10:15:00+05:30"))
+                problems.append(
+                    Problem(
+                        "B9.6",
+                        where,
+                        f"{value!r} needs a UTC offset, e.g. 2026-03-01T10:15:00+05:30",
+                    )
+                )
     for index, event in enumerate(case.custody_events):
         at = str(event.get("at", ""))
         if not has_zone(at):
-            problems.append(Problem("B9.6", f"custody {event.get('entry_no', index + 1)}",
-                                    f"time {at!r} needs a UTC offset"))
+            problems.append(
+                Problem(
+                    "B9.6",
+                    f"custody {event.get('entry_no', index + 1)}",
+                    f"time {at!r} needs a UTC offset",
+                )
+            )
     if not has_zone(generated_at):
         problems.append(Problem("B9.6", "generated_at", "needs a UTC offset"))
     return problems
@@ -170,8 +204,10 @@ def check_times(request: RequestData, case: CaseData, generated_at: str) -> list
 
 def check_custody(case: CaseData) -> list[Problem]:
     """B9.5: custody continuous, time-ordered, nothing before seizure; chain intact."""
-    problems = [Problem("B9.5", "custody log", text)
-                for text in custody_chain.continuity_problems(case.custody_events)]
+    problems = [
+        Problem("B9.5", "custody log", text)
+        for text in custody_chain.continuity_problems(case.custody_events)
+    ]
     chain = custody_chain.verify_chain(case.custody_events)
     problems += [Problem("B9.5", "custody log", text) for text in chain.problems]
     exhibits_with_events = {str(e.get("exhibit_id")) for e in case.custody_events}
@@ -181,10 +217,21 @@ def check_custody(case: CaseData) -> list[Problem]:
         seized = parse_time(exhibit.seized_at) if exhibit.seized_at else None
         for event in case.custody_events:
             when = parse_time(str(event.get("at", "")))
-            if (event.get("exhibit_id") == exhibit.id and seized and seized.tzinfo and when
-                    and when.tzinfo and when < seized):
-                problems.append(Problem("B9.5", f"custody {event.get('entry_no')}",
-                                        f"precedes the seizure of {exhibit.id}"))
+            if (
+                event.get("exhibit_id") == exhibit.id
+                and seized
+                and seized.tzinfo
+                and when
+                and when.tzinfo
+                and when < seized
+            ):
+                problems.append(
+                    Problem(
+                        "B9.5",
+                        f"custody {event.get('entry_no')}",
+                        f"precedes the seizure of {exhibit.id}",
+                    )
+                )
     return problems
 
 
@@ -198,18 +245,32 @@ def check_measures(profile: Profile, request: RequestData) -> list[Problem]:
         where = f"request.measures[{index}] ({measure.id or '?'})"
         if measure.type in DATA_MEASURE_TYPES:
             if not (measure.time_range_start and measure.time_range_end):
-                problems.append(Problem("B9.7", where, "data measure needs a time range start and end"))
+                problems.append(
+                    Problem("B9.7", where, "data measure needs a time range start and end")
+                )
             if not measure.identifiers:
-                problems.append(Problem("B9.7", where, "data measure needs at least one identifier"))
+                problems.append(
+                    Problem("B9.7", where, "data measure needs at least one identifier")
+                )
         for value in measure.identifiers:
             if value not in known:
-                problems.append(Problem("B9.7", where,
-                                        f"identifier {value!r} is not listed under a person in S7"))
+                problems.append(
+                    Problem(
+                        "B9.7", where, f"identifier {value!r} is not listed under a person in S7"
+                    )
+                )
     for p_index, person in enumerate(request.persons):
         for i_index, ident in enumerate(person.identifiers):
-            if ident.kind.lower() in ("ip", "ip address") and not (ident.port and ident.observed_at):
-                problems.append(Problem("B9.7", f"request.persons[{p_index}].identifiers[{i_index}]",
-                                        "an IP address needs its port and a time with zone"))
+            if ident.kind.lower() in ("ip", "ip address") and not (
+                ident.port and ident.observed_at
+            ):
+                problems.append(
+                    Problem(
+                        "B9.7",
+                        f"request.persons[{p_index}].identifiers[{i_index}]",
+                        "an IP address needs its port and a time with zone",
+                    )
+                )
     if request.measures and not request.nexus_statement.strip():
         problems.append(Problem("B9.7", "request.nexus_statement", "S5 needs a nexus statement"))
     return problems
@@ -219,20 +280,30 @@ def check_offences(profile: Profile, request: RequestData) -> list[Problem]:
     """B9.8: the text of every cited offence is annexed."""
     if "S6" not in profile.sections:
         return []
-    return [Problem("B9.8", f"request.offences[{i}] ({o.statute_reference or o.name})",
-                    "the full text of the provision is missing")
-            for i, o in enumerate(request.offences) if not o.statute_text.strip()]
+    return [
+        Problem(
+            "B9.8",
+            f"request.offences[{i}] ({o.statute_reference or o.name})",
+            "the full text of the provision is missing",
+        )
+        for i, o in enumerate(request.offences)
+        if not o.statute_text.strip()
+    ]
 
 
 def check_translations(profile: Profile, request: RequestData) -> list[Problem]:
     """B9.9: a translation exists for every language the profile requires."""
     have = {t.language for t in request.translations if t.text.strip()}
-    return [Problem("B9.9", "request.translations", f"translation into {lang!r} is required")
-            for lang in profile.translations_required if lang not in have]
+    return [
+        Problem("B9.9", "request.translations", f"translation into {lang!r} is required")
+        for lang in profile.translations_required
+        if lang not in have
+    ]
 
 
-def run_preflight(profile: Profile, request: RequestData, case: CaseData,
-                  generated_at: str) -> list[Problem]:
+def run_preflight(
+    profile: Profile, request: RequestData, case: CaseData, generated_at: str
+) -> list[Problem]:
     """All data checks of B9 (B9.10, Bates, is checked on the rendered PDF)."""
     return [
         *check_required(profile, request, case),

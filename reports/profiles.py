@@ -20,7 +20,14 @@ RESOURCES_DIR = Path(resources.__file__).resolve().parent
 PROFILES_DIR = RESOURCES_DIR / "profiles"
 TEMPLATES_DIR = RESOURCES_DIR / "templates"
 ALL_SECTIONS = tuple(f"S{number}" for number in range(19))
-KNOWN_CERTIFICATES = ("IN-BSA63-A", "IN-BSA63-B", "IN-IEA65B", "US-3505", "US-902-14", "GEN-ISO27037")
+KNOWN_CERTIFICATES = (
+    "IN-BSA63-A",
+    "IN-BSA63-B",
+    "IN-IEA65B",
+    "US-3505",
+    "US-902-14",
+    "GEN-ISO27037",
+)
 
 
 @dataclass(frozen=True)
@@ -115,7 +122,9 @@ def load_profile(name: str, extra_dirs: tuple[Path, ...] = ()) -> Profile:
     """
     raw = _raw_profiles(extra_dirs)
     if name not in raw or raw[name][1].get("abstract"):
-        raise UserInputError(f"unknown profile {name!r}; known: {', '.join(list_profiles(extra_dirs))}")
+        raise UserInputError(
+            f"unknown profile {name!r}; known: {', '.join(list_profiles(extra_dirs))}"
+        )
     data = _resolve(name, raw, ())
     sections = tuple(data.get("sections") or ALL_SECTIONS)
     bad = [s for s in sections if s not in ALL_SECTIONS]
@@ -130,7 +139,9 @@ def load_profile(name: str, extra_dirs: tuple[Path, ...] = ()) -> Profile:
             raise UserInputError(f"profile {name}: no certificate template {cert}")
     headings: dict[str, str] = {}
     if data.get("headings_file"):
-        headings = {str(k): str(v) for k, v in load_template(f"headings/{data['headings_file']}").items()}
+        headings = {
+            str(k): str(v) for k, v in load_template(f"headings/{data['headings_file']}").items()
+        }
     headings.update({str(k): str(v) for k, v in (data.get("headings") or {}).items()})
     return Profile(
         id=str(data.get("id", name)),

@@ -13,12 +13,15 @@ _HINTS = {
     "time_zone": "IANA name, e.g. Asia/Kolkata",
     "country": "ISO 3166 alpha-2, e.g. IN",
     "observed_at": "ISO 8601 with offset, e.g. 2026-01-14T21:07:33+05:30",
-    "range_start": "ISO 8601 with offset", "range_end": "ISO 8601 with offset",
-    "time_range_start": "ISO 8601 with offset", "time_range_end": "ISO 8601 with offset",
-    "deadline": "ISO 8601 with offset", "at": "ISO 8601 with offset",
+    "range_start": "ISO 8601 with offset",
+    "range_end": "ISO 8601 with offset",
+    "time_range_start": "ISO 8601 with offset",
+    "time_range_end": "ISO 8601 with offset",
+    "deadline": "ISO 8601 with offset",
+    "at": "ISO 8601 with offset",
     "status": "new / follow-up / extension",
-    "measures.type": "preservation / subscriber information / traffic data / content / search and seizure"
-            " / witness statement / documents / expert examination / videoconference",
+    "measures.type": "preservation / subscriber information / traffic data / content"
+    " / search and seizure / witness statement / documents / expert examination / videoconference",
     "persons.identifiers.kind": "e-mail / username / phone / imei / ip / url / wallet",
     "measures.identifiers": "values of identifiers listed under persons",
     "language": "BCP 47 code, e.g. hi, fr",
@@ -28,8 +31,11 @@ _HINTS = {
 def request_template(profile_id: str) -> str:
     """YAML text with every request field, marking those the profile requires."""
     profile = load_profile(profile_id)
-    required = {spec.removeprefix("request.").replace("[]", "") for spec in profile.required
-                if spec.startswith("request.")}
+    required = {
+        spec.removeprefix("request.").replace("[]", "")
+        for spec in profile.required
+        if spec.startswith("request.")
+    }
     lines = [
         f"# Sealbag MLA bundle request for profile {profile.id}: {profile.name}",
         "# Fill in the fields; 'REQUIRED' ones block a final bundle while empty.",
@@ -52,8 +58,14 @@ def _comment(name: str, path: str, required: set[str]) -> str:
     return f"  # {'; '.join(notes)}" if notes else ""
 
 
-def _emit(cls: type, prefix: str, indent: int, required: set[str], lines: list[str],
-          overrides: dict[str, str] | None = None) -> None:
+def _emit(
+    cls: type,
+    prefix: str,
+    indent: int,
+    required: set[str],
+    lines: list[str],
+    overrides: dict[str, str] | None = None,
+) -> None:
     hints = typing.get_type_hints(cls)
     pad = "  " * indent
     for item in dataclasses.fields(cls):
@@ -72,8 +84,11 @@ def _emit(cls: type, prefix: str, indent: int, required: set[str], lines: list[s
                 _emit(inner, f"{path}.", 0, required, sub)
                 for number, text in enumerate(sub):
                     lead = "- " if number == 0 else "  "
-                    lines.append(f"{pad}  {lead}{text}" if not text.startswith(" ") or number
-                                 else f"{pad}  - {text.strip()}")
+                    lines.append(
+                        f"{pad}  {lead}{text}"
+                        if not text.startswith(" ") or number
+                        else f"{pad}  - {text.strip()}"
+                    )
             else:
                 lines.append(f"{pad}{item.name}: []{comment}")
         elif hint is bool:

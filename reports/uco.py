@@ -34,41 +34,67 @@ def case_uco_jsonld(inp: BundleInput) -> bytes:
     """Deterministic JSON-LD bytes for the bundle's case data."""
     case = inp.case_data
     acquisitions = {a.exhibit_id: a for a in case.acquisitions}
-    graph: list[dict] = [{
-        "@id": _node_id("investigation", case.case.bundle_id),
-        "@type": "case-investigation:Investigation",
-        "uco-core:name": case.case.reference,
-        "uco-core:description": case.case.title,
-        "uco-core:object": [{"@id": _node_id("exhibit", e.id)} for e in case.exhibits],
-    }]
+    graph: list[dict] = [
+        {
+            "@id": _node_id("investigation", case.case.bundle_id),
+            "@type": "case-investigation:Investigation",
+            "uco-core:name": case.case.reference,
+            "uco-core:description": case.case.title,
+            "uco-core:object": [{"@id": _node_id("exhibit", e.id)} for e in case.exhibits],
+        }
+    ]
     for exhibit in case.exhibits:
         acq = acquisitions.get(exhibit.id)
-        hashes = [] if acq is None else [{
-            "@id": _node_id("hash", f"{exhibit.id}-{n}"), "@type": "uco-types:Hash",
-            "uco-types:hashMethod": {"@type": "uco-vocabulary:HashNameVocab",
-                                     "@value": _HASH_METHOD.get(normalise_algorithm(h.algorithm),
-                                                                h.algorithm)},
-            "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": h.value.upper()},
-        } for n, h in enumerate(acq.hashes)]
-        graph.append({
-            "@id": _node_id("exhibit", exhibit.id), "@type": "uco-observable:ObservableObject",
-            "uco-core:name": exhibit.id, "uco-core:description": exhibit.description,
-            "uco-core:hasFacet": [
-                {"@id": _node_id("device", exhibit.id), "@type": "uco-observable:DeviceFacet",
-                 "uco-observable:model": exhibit.device.model,
-                 "uco-observable:serialNumber": exhibit.device.serial_number},
-                {"@id": _node_id("content", exhibit.id), "@type": "uco-observable:ContentDataFacet",
-                 "uco-observable:hash": hashes},
-            ],
-        })
+        hashes = (
+            []
+            if acq is None
+            else [
+                {
+                    "@id": _node_id("hash", f"{exhibit.id}-{n}"),
+                    "@type": "uco-types:Hash",
+                    "uco-types:hashMethod": {
+                        "@type": "uco-vocabulary:HashNameVocab",
+                        "@value": _HASH_METHOD.get(normalise_algorithm(h.algorithm), h.algorithm),
+                    },
+                    "uco-types:hashValue": {"@type": "xsd:hexBinary", "@value": h.value.upper()},
+                }
+                for n, h in enumerate(acq.hashes)
+            ]
+        )
+        graph.append(
+            {
+                "@id": _node_id("exhibit", exhibit.id),
+                "@type": "uco-observable:ObservableObject",
+                "uco-core:name": exhibit.id,
+                "uco-core:description": exhibit.description,
+                "uco-core:hasFacet": [
+                    {
+                        "@id": _node_id("device", exhibit.id),
+                        "@type": "uco-observable:DeviceFacet",
+                        "uco-observable:model": exhibit.device.model,
+                        "uco-observable:serialNumber": exhibit.device.serial_number,
+                    },
+                    {
+                        "@id": _node_id("content", exhibit.id),
+                        "@type": "uco-observable:ContentDataFacet",
+                        "uco-observable:hash": hashes,
+                    },
+                ],
+            }
+        )
     for event in case.custody_events:
-        graph.append({
-            "@id": _node_id("custody", str(event.get("entry_no", ""))),
-            "@type": "case-investigation:InvestigativeAction",
-            "uco-core:name": str(event.get("action", "")),
-            "uco-core:description": str(event.get("purpose", "")),
-            "uco-core:object": [{"@id": _node_id("exhibit", str(event.get("exhibit_id", "")))}],
-            "uco-core:endTime": {"@type": "xsd:dateTime", "@value": _utc_or_raw(event.get("at"))},
-        })
+        graph.append(
+            {
+                "@id": _node_id("custody", str(event.get("entry_no", ""))),
+                "@type": "case-investigation:InvestigativeAction",
+                "uco-core:name": str(event.get("action", "")),
+                "uco-core:description": str(event.get("purpose", "")),
+                "uco-core:object": [{"@id": _node_id("exhibit", str(event.get("exhibit_id", "")))}],
+                "uco-core:endTime": {
+                    "@type": "xsd:dateTime",
+                    "@value": _utc_or_raw(event.get("at")),
+                },
+            }
+        )
     document = {"@context": CONTEXT, "@graph": graph}
     return (json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()

@@ -78,40 +78,58 @@ def _attachments(pdf_path: Path) -> dict[str, bytes]:
 def _check_signature(pdf_path: Path, report: VerifyReport) -> None:
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
 
     with open(pdf_path, "rb") as handle:
         reader = PdfFileReader(handle, strict=False)
         signatures = reader.embedded_signatures
         for sig in signatures:
-            status = validate_pdf_signature(sig)
-            report.add(f"PAdES signature {sig.field_name}", bool(status.intact),
-                       "signed content intact" if status.intact else "signed content was altered")
+            # Integrity only: whether the signer is trusted is for the receiving authority.
+            status = validate_pdf_signature(sig, ValidationContext(trust_roots=[]))
+            report.add(
+                f"PAdES signature {sig.field_name}",
+                bool(status.intact),
+                "signed content intact" if status.intact else "signed content was altered",
+            )
             covers_all = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
-            report.add(f"PAdES signature {sig.field_name} covers the whole file", covers_all,
-                       "" if covers_all else "content was appended after signing")
+            report.add(
+                f"PAdES signature {sig.field_name} covers the whole file",
+                covers_all,
+                "" if covers_all else "content was appended after signing",
+            )
 
 
-def _check_pdf(pdf_path: Path, manifest: dict[str, Any], manifest_sha: str,
-               report: VerifyReport) -> None:
+def _check_pdf(
+    pdf_path: Path, manifest: dict[str, Any], manifest_sha: str, report: VerifyReport
+) -> None:
     texts = page_texts(pdf_path)
     total = len(texts)
     cover = re.sub(r"\s+", "", texts.get(1, ""))
-    report.add("manifest hash on the cover", manifest_sha in cover,
-               manifest_sha if manifest_sha in cover else f"cover lacks {manifest_sha}")
+    report.add(
+        "manifest hash on the cover",
+        manifest_sha in cover,
+        manifest_sha if manifest_sha in cover else f"cover lacks {manifest_sha}",
+    )
     footer_problems = check_footers(texts, str(manifest.get("bundle_id")), total)
-    report.add("Bates numbers and page N of M", not footer_problems,
-               "; ".join(map(str, footer_problems[:5])) or f"{total} pages")
+    report.add(
+        "Bates numbers and page N of M",
+        not footer_problems,
+        "; ".join(map(str, footer_problems[:5])) or f"{total} pages",
+    )
     sections = footer_sections(texts)
     exhibit_hashes = []
     for exhibit in manifest.get("exhibits", []):
-        values = [h["value"] for h in exhibit.get("hashes", [])
-                  if h.get("algorithm") == "SHA-256" and h.get("scope") == "image"] or [
-            h["value"] for h in exhibit.get("hashes", []) if h.get("algorithm") == "SHA-256"]
+        values = [
+            h["value"]
+            for h in exhibit.get("hashes", [])
+            if h.get("algorithm") == "SHA-256" and h.get("scope") == "image"
+        ] or [h["value"] for h in exhibit.get("hashes", []) if h.get("algorithm") == "SHA-256"]
         exhibit_hashes.append((exhibit["id"], values[0] if values else ""))
     s13 = sorted(p for p, s in sections.items() if s == "S13")
     has_certificates = any("Records and exhibits covered" in texts[p] for p in s13)
-    problems = check_hash_agreement(texts, sections, exhibit_hashes,
-                                    {"S13": s13} if has_certificates else {})
+    problems = check_hash_agreement(
+        texts, sections, exhibit_hashes, {"S13": s13} if has_certificates else {}
+    )
     bates_problems = []
     for exhibit in manifest.get("exhibits", []):
         bates = exhibit.get("bates") or {}
@@ -119,18 +137,27 @@ def _check_pdf(pdf_path: Path, manifest: dict[str, Any], manifest_sha: str,
         page = int(first.rsplit("-", 1)[-1]) if first[-6:].isdigit() else 0
         if page and f"Acquisition record: {exhibit['id']}" not in texts.get(page, ""):
             bates_problems.append(f"{exhibit['id']}: Bates {first} is not its acquisition record")
-    report.add("exhibit hashes agree across S10, S11, S13, S14", not problems,
-               "; ".join(map(str, problems[:5])))
-    report.add("exhibit Bates ranges match the pages", not bates_problems,
-               "; ".join(bates_problems[:5]))
+    report.add(
+        "exhibit hashes agree across S10, S11, S13, S14",
+        not problems,
+        "; ".join(map(str, problems[:5])),
+    )
+    report.add(
+        "exhibit Bates ranges match the pages", not bates_problems, "; ".join(bates_problems[:5])
+    )
 
 
 def _check_custody(custody: Path, manifest: dict[str, Any], report: VerifyReport) -> None:
     result = verify_custody_export(custody)
     expected = (manifest.get("custody_log") or {}).get("head_hash")
-    report.add("custody chain", result.ok, "; ".join(result.problems[:5]) or f"{result.count} entries")
-    report.add("custody head hash matches the manifest", result.head_hash == expected,
-               f"head {result.head_hash}, manifest {expected}")
+    report.add(
+        "custody chain", result.ok, "; ".join(result.problems[:5]) or f"{result.count} entries"
+    )
+    report.add(
+        "custody head hash matches the manifest",
+        result.head_hash == expected,
+        f"head {result.head_hash}, manifest {expected}",
+    )
 
 
 def verify_bundle(target: Path) -> VerifyReport:
@@ -199,10 +226,12 @@ def _verify_pdf_alone(pdf_path: Path, report: VerifyReport) -> None:
         report.add("attached files", False, "missing: " + ", ".join(missing))
         return
     entries = parse_sha256sums(attached["SHA256SUMS"].decode("utf-8"))
-    mismatched = [n for n in ("manifest.json", "custody.jsonl")
-                  if entries.get(n) != _sha256(attached[n])]
-    report.add("attached SHA256SUMS matches the attached files", not mismatched,
-               ", ".join(mismatched))
+    mismatched = [
+        n for n in ("manifest.json", "custody.jsonl") if entries.get(n) != _sha256(attached[n])
+    ]
+    report.add(
+        "attached SHA256SUMS matches the attached files", not mismatched, ", ".join(mismatched)
+    )
     manifest_bytes = attached["manifest.json"]
     manifest = json.loads(manifest_bytes)
     with tempfile.TemporaryDirectory(prefix="sealbag-verify-") as scratch:
@@ -211,5 +240,9 @@ def _verify_pdf_alone(pdf_path: Path, report: VerifyReport) -> None:
         _check_custody(custody, manifest, report)
     _check_pdf(pdf_path, manifest, _sha256(manifest_bytes), report)
     _check_signature(pdf_path, report)
-    report.add("PDF's own hash", True, "not checkable from the PDF alone; compare with the "
-               "detached SHA256SUMS or the transmittal letter")
+    report.add(
+        "PDF's own hash",
+        True,
+        "not checkable from the PDF alone; compare with the "
+        "detached SHA256SUMS or the transmittal letter",
+    )

@@ -34,8 +34,10 @@ def _replace_acq(inp, index=0, **changes):
 
 
 def _events(inp):
-    return [{k: v for k, v in e.items() if k not in ("prev_hash", "entry_hash")}
-            for e in inp.case_data.custody_events]
+    return [
+        {k: v for k, v in e.items() if k not in ("prev_hash", "entry_hash")}
+        for e in inp.case_data.custody_events
+    ]
 
 
 def test_demo_passes():
@@ -45,9 +47,13 @@ def test_demo_passes():
 
 def test_b9_1_missing_required_field():
     inp = small_input()
-    inp = _with_request(inp, legal_basis=dataclasses.replace(inp.request.legal_basis, instrument=""))
+    inp = _with_request(
+        inp, legal_basis=dataclasses.replace(inp.request.legal_basis, instrument="")
+    )
     texts = [str(p) for p in _problems(inp)]
-    assert texts == ["[B9.1] request.legal_basis.instrument: required by profile IN-MLA; fill it in"]
+    assert texts == [
+        "[B9.1] request.legal_basis.instrument: required by profile IN-MLA; fill it in"
+    ]
 
 
 def test_b9_1_empty_required_list():
@@ -58,7 +64,10 @@ def test_b9_1_empty_required_list():
 def test_b9_2_missing_sha256_and_algorithm():
     inp = small_input()
     acq = inp.case_data.acquisitions[0]
-    md5_only = tuple(h for h in acq.hashes if h.algorithm == "MD5") + (HashValue("", "ab" * 32, "image"),)
+    md5_only = (
+        *(h for h in acq.hashes if h.algorithm == "MD5"),
+        HashValue("", "ab" * 32, "image"),
+    )
     texts = [str(p) for p in _problems(_replace_acq(inp, hashes=md5_only))]
     assert "[B9.2] exhibit EX-001: has no SHA-256; add the SHA-256 of the image" in texts
     assert "[B9.2] exhibit EX-001 hash 2: hash value without algorithm name" in texts
@@ -74,8 +83,10 @@ def test_b9_2_malformed_hash():
 def test_b9_3_hash_disagreement():
     inp = small_input()
     acq = inp.case_data.acquisitions[0]
-    hashes = tuple(dataclasses.replace(h, value="f" * 64) if h.scope == "verification" else h
-                   for h in acq.hashes)
+    hashes = tuple(
+        dataclasses.replace(h, value="f" * 64) if h.scope == "verification" else h
+        for h in acq.hashes
+    )
     texts = [str(p) for p in _problems(_replace_acq(inp, hashes=hashes))]
     assert any(t.startswith("[B9.3] exhibit EX-001: verification says match") for t in texts)
 
@@ -118,8 +129,10 @@ def test_b9_6_time_without_zone():
     exhibits = list(inp.case_data.exhibits)
     exhibits[0] = dataclasses.replace(exhibits[0], seized_at="2026-01-20T11:00:00")
     texts = [str(p) for p in _problems(_with_case(inp, exhibits=tuple(exhibits)))]
-    assert any(t.startswith("[B9.6] case.exhibits[0].seized_at: '2026-01-20T11:00:00' needs a UTC")
-               for t in texts)
+    assert any(
+        t.startswith("[B9.6] case.exhibits[0].seized_at: '2026-01-20T11:00:00' needs a UTC")
+        for t in texts
+    )
 
 
 def test_b9_7_measure_without_range_or_identifier():
@@ -133,17 +146,25 @@ def test_b9_7_measure_without_range_or_identifier():
 def test_b9_7_ip_needs_port():
     inp = small_input()
     person = inp.request.persons[0]
-    idents = tuple(dataclasses.replace(i, port="") if i.kind == "ip" else i for i in person.identifiers)
+    idents = tuple(
+        dataclasses.replace(i, port="") if i.kind == "ip" else i for i in person.identifiers
+    )
     persons = (dataclasses.replace(person, identifiers=idents), *inp.request.persons[1:])
     texts = [str(p) for p in _problems(_with_request(inp, persons=persons))]
-    assert "[B9.7] request.persons[0].identifiers[1]: an IP address needs its port and a time with zone" in texts
+    assert (
+        "[B9.7] request.persons[0].identifiers[1]: "
+        "an IP address needs its port and a time with zone" in texts
+    )
 
 
 def test_b9_8_offence_text():
     inp = small_input()
     offence = dataclasses.replace(inp.request.offences[0], statute_text="")
     texts = [str(p) for p in _problems(_with_request(inp, offences=(offence,)))]
-    assert "[B9.8] request.offences[0] (BNS 2023 s.318(4)): the full text of the provision is missing" in texts
+    assert (
+        "[B9.8] request.offences[0] (BNS 2023 s.318(4)): the full text of the provision is missing"
+        in texts
+    )
 
 
 def test_b9_9_translation_required():
@@ -154,11 +175,16 @@ def test_b9_9_translation_required():
 
 
 def test_b9_10_bates_gap_detected():
-    texts = {1: "X-1 | S0 | page 1 of 3 | X-1-000001", 2: "X-1 | S1 | page 2 of 3 | X-1-000002",
-             3: "X-1 | S1 | page 3 of 3 | X-1-000004"}
+    texts = {
+        1: "X-1 | S0 | page 1 of 3 | X-1-000001",
+        2: "X-1 | S1 | page 2 of 3 | X-1-000002",
+        3: "X-1 | S1 | page 3 of 3 | X-1-000004",
+    }
     problems = [str(p) for p in check_footers(texts, "X-1", 3)]
-    assert problems == ["[B9.10] page 3: footer reads 'X-1 | S1 | page 3 of 3 | X-1-000004', "
-                        "expected page 3 of 3 and Bates X-1-000003"]
+    assert problems == [
+        "[B9.10] page 3: footer reads 'X-1 | S1 | page 3 of 3 | X-1-000004', "
+        "expected page 3 of 3 and Bates X-1-000003"
+    ]
 
 
 def test_final_is_blocked_with_the_list(tmp_path):

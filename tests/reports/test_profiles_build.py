@@ -19,8 +19,17 @@ PROFILES = list_profiles()
 
 
 def test_all_required_profiles_exist():
-    for name in ("IN-MLA", "IN-LR", "IN-EVIDENCE", "US-INBOUND", "US-EVIDENCE", "COE-ART29",
-                 "COE-ART31", "EU-EIO", "GEN-UNTOC"):
+    for name in (
+        "IN-MLA",
+        "IN-LR",
+        "IN-EVIDENCE",
+        "US-INBOUND",
+        "US-EVIDENCE",
+        "COE-ART29",
+        "COE-ART31",
+        "EU-EIO",
+        "GEN-UNTOC",
+    ):
         assert name in PROFILES
 
 
@@ -128,8 +137,9 @@ def test_attachments_and_sha256sums(built):
     assert attached["SHA256SUMS"].decode() == detached.replace(pdf_line, "")
     if shutil.which("sha256sum") is None:
         pytest.skip("sha256sum not installed")
-    run = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=result.folder,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=result.folder, capture_output=True, text=True
+    )
     assert run.returncode == 0, run.stdout + run.stderr
 
 

@@ -58,7 +58,7 @@ def test_corrupted_pdf_fails_without_crashing(copy, original):
     pdf_path = copy / original.pdf_path.name
     data = bytearray(pdf_path.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 4000] = b"\x00" * 4000
+    data[middle : middle + 4000] = b"\x00" * 4000
     pdf_path.write_bytes(bytes(data))
     report = verify_bundle(copy)
     assert not report.ok
