@@ -1,1 +1,1 @@
-"""Sealbag benchmarks (make bench)."""
+"""Benchmarks for ``make bench``: each module writes a markdown table to bench-results/."""
