@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reports.custody_view import TRANSFER_ACTIONS, view
 from reports.timefmt import parse_time
 
 ZERO_HASH = "0" * 64
-TRANSFER_ACTIONS = frozenset({"transferred", "checked out", "checked in", "returned"})
+__all__ = ["TRANSFER_ACTIONS", "ZERO_HASH", "chain_events", "verify_chain", "verify_custody_export"]
 
 
 def canonical_json(value: Mapping[str, Any]) -> bytes:
@@ -101,26 +102,36 @@ def verify_custody_export(path: Path) -> ChainResult:
     return ChainResult(result.head_hash, result.count, (*problems, *result.problems))
 
 
-def continuity_problems(events: Sequence[Mapping[str, Any]]) -> list[str]:
-    """S12 integrity rule per exhibit: time order, no event before seizure, handovers match."""
+def continuity_problems(
+    events: Sequence[Mapping[str, Any]], seizure_required: Iterable[str] = ()
+) -> list[str]:
+    """S12 integrity rule per exhibit: time order, no event before seizure, handovers match.
+
+    Args:
+        events: exported custody events, in ledger order.
+        seizure_required: exhibit IDs that must have a "seized" entry (not derived images).
+    """
     problems: list[str] = []
-    by_exhibit: dict[str, list[Mapping[str, Any]]] = {}
-    for event in events:
-        by_exhibit.setdefault(str(event.get("exhibit_id", "")), []).append(event)
+    by_exhibit: dict[str, list[dict[str, str]]] = {}
+    for index, event in enumerate(events):
+        row = view(event, index)
+        by_exhibit.setdefault(row["exhibit_id"], []).append(row)
+    for exhibit in sorted(set(seizure_required) - set(by_exhibit)):
+        problems.append(f"custody ({exhibit}): no entries")
     for exhibit, rows in by_exhibit.items():
-        times = [parse_time(str(row.get("at", ""))) for row in rows]
+        times = [parse_time(row["at"]) for row in rows]
         seized = next(
             (
                 t
                 for row, t in zip(rows, times, strict=True)
-                if row.get("action") == "seized" and t and t.tzinfo
+                if row["action"] == "seized" and t and t.tzinfo
             ),
             None,
         )
         previous_time = None
-        previous_transfer: Mapping[str, Any] | None = None
+        previous_transfer: dict[str, str] | None = None
         for row, when in zip(rows, times, strict=True):
-            entry = row.get("entry_no", "?")
+            entry = row["entry_no"]
             if when is None or when.tzinfo is None:
                 continue  # reported by the time-zone check
             if previous_time is not None and when < previous_time:
@@ -128,16 +139,31 @@ def continuity_problems(events: Sequence[Mapping[str, Any]]) -> list[str]:
             if seized is not None and when < seized:
                 problems.append(f"custody {entry} ({exhibit}): precedes the seizure")
             previous_time = when
-            if row.get("action") in TRANSFER_ACTIONS:
+            if row["action"] in TRANSFER_ACTIONS:
                 if previous_transfer is not None and (
-                    previous_transfer.get("received_by") != row.get("released_by")
+                    previous_transfer["received_by"] != row["released_by"]
                 ):
                     problems.append(
-                        f"custody {entry} ({exhibit}): released by {row.get('released_by')!r} but "
+                        f"custody {entry} ({exhibit}): released by {row['released_by']!r} but "
                         "the previous transfer was received by "
-                        f"{previous_transfer.get('received_by')!r}"
+                        f"{previous_transfer['received_by']!r}"
                     )
                 previous_transfer = row
-        if seized is None:
+        if seized is None and exhibit in set(seizure_required):
             problems.append(f"custody ({exhibit}): no 'seized' entry with a zoned time")
     return problems
+
+
+def gap_entries(events: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Entry numbers of transfers whose releaser is not the previous transfer's receiver."""
+    gaps = set()
+    last: dict[str, dict[str, str]] = {}
+    for index, event in enumerate(events):
+        row = view(event, index)
+        if row["action"] not in TRANSFER_ACTIONS:
+            continue
+        previous = last.get(row["exhibit_id"])
+        if previous is not None and previous["received_by"] != row["released_by"]:
+            gaps.add(row["entry_no"])
+        last[row["exhibit_id"]] = row
+    return gaps

@@ -22,6 +22,15 @@ FONT_SIZE = 6.5
 LEADING = 8.2
 ROW_GAP = 2.5
 
+# spool path -> {(offset, number, width, height, at top): (next offset, next number, height)}
+_SPLIT_CACHE: dict[str, dict[tuple, tuple[int, int, float]]] = {}
+
+
+def forget_layout(spools: Iterable[ListingSpool]) -> None:
+    """Drop the cached page splits of these spools (call when the build is done)."""
+    for spool in spools:
+        _SPLIT_CACHE.pop(str(spool.path), None)
+
 
 @dataclass(frozen=True)
 class ListingSpool:
@@ -147,9 +156,24 @@ class ListingAnnex(Flowable):
         lines += [(text, False) for text in _wrap(f"        {times}", width_chars)]
         return lines
 
+    def _continue(self, page: ListingPage, offset: int, number: int) -> list[Flowable]:
+        if offset == -1:
+            return [page]
+        return [page, ListingAnnex(self.spool, self.render_time, self.draw_rows, offset, number)]
+
     def split(self, available_width: float, available_height: float) -> list[Flowable]:
         char_width = stringWidth("0", MONO, FONT_SIZE)
         width_chars = max(20, int(available_width / char_width))
+        frame = getattr(self, "_frame", None)
+        at_top = frame is None or getattr(frame, "_atTop", True)
+        key = (self.offset, self.number, width_chars, round(available_height, 3), at_top)
+        cache = _SPLIT_CACHE.setdefault(str(self.spool.path), {})
+        if not self.draw_rows and key in cache:
+            # Later layout passes: same rows, same space, same result; skip the formatting.
+            next_offset, next_number, used = cache[key]
+            if used == 0:
+                return []
+            return self._continue(ListingPage([], used, False), next_offset, next_number)
         lines: list[tuple[str, bool | None]] = []
         used = 0.0
         with open(self.spool.path, "rb") as handle:
@@ -167,8 +191,7 @@ class ListingAnnex(Flowable):
                     break
                 number += 1
                 if used + height > available_height - 1:
-                    frame = getattr(self, "_frame", None)
-                    if frame is not None and not getattr(frame, "_atTop", True):
+                    if not at_top:
                         break  # try again at the top of the next page
                     # a single row taller than a whole page: print what fits
                     row = row[: max(1, int((available_height - 1 - ROW_GAP) / LEADING))]
@@ -177,13 +200,10 @@ class ListingAnnex(Flowable):
                 lines.append(("", None))
                 used += height
                 offset = handle.tell()
+        cache[key] = (offset, number, used if lines else 0)
         if not lines:
             return []
-        page = ListingPage(lines, used, self.draw_rows)  # type: ignore[arg-type]
-        if offset == -1:
-            return [page]
-        rest = ListingAnnex(self.spool, self.render_time, self.draw_rows, offset, number)
-        return [page, rest]
+        return self._continue(ListingPage(lines, used, self.draw_rows), offset, number)  # type: ignore[arg-type]
 
     def draw(self) -> None:  # pragma: no cover - always split before drawing
         raise RuntimeError("ListingAnnex must be split before drawing")

@@ -28,7 +28,7 @@ from typing import Any
 from forensics.errors import ConflictError, IntegrityError, UserInputError
 from forensics.progress import NEVER_CANCELLED, CancelToken, ProgressFn, ProgressUpdate, no_progress
 from reports import custody_chain
-from reports.listing import ListingSpool, spool_rows
+from reports.listing import ListingSpool, forget_layout, spool_rows
 from reports.model import BundleInput, normalise_algorithm
 from reports.pdfcheck import check_rendered_pdf
 from reports.preflight import Problem, run_preflight
@@ -409,6 +409,7 @@ def build_bundle(
     bundle_id = case.case.bundle_id
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
     scratch = Path(tempfile.mkdtemp(prefix="sealbag-bundle-"))
+    spools: dict[str, ListingSpool] = {}
     try:
         progress(ProgressUpdate("bundle", 0, 5, "steps", "writing custody log and annexes"))
         events = list(case.custody_events)
@@ -514,6 +515,8 @@ def build_bundle(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
+        if spools:
+            forget_layout(spools.values())
         shutil.rmtree(scratch, ignore_errors=True)
     return BuildResult(
         out_dir,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reports import custody_chain
+from reports.custody_view import view
 from reports.model import DATA_MEASURE_TYPES, CaseData, RequestData, normalise_algorithm
 from reports.profiles import Profile
 from reports.timefmt import has_zone, parse_time
@@ -188,7 +189,7 @@ def check_times(request: RequestData, case: CaseData, generated_at: str) -> list
                     )
                 )
     for index, event in enumerate(case.custody_events):
-        at = str(event.get("at", ""))
+        at = view(event, index)["at"]
         if not has_zone(at):
             problems.append(
                 Problem(
@@ -204,31 +205,28 @@ def check_times(request: RequestData, case: CaseData, generated_at: str) -> list
 
 def check_custody(case: CaseData) -> list[Problem]:
     """B9.5: custody continuous, time-ordered, nothing before seizure; chain intact."""
+    originals = [e.id for e in case.exhibits if not e.parent]
     problems = [
         Problem("B9.5", "custody log", text)
-        for text in custody_chain.continuity_problems(case.custody_events)
+        for text in custody_chain.continuity_problems(case.custody_events, originals)
     ]
     chain = custody_chain.verify_chain(case.custody_events)
     problems += [Problem("B9.5", "custody log", text) for text in chain.problems]
-    exhibits_with_events = {str(e.get("exhibit_id")) for e in case.custody_events}
+    rows = [view(event, index) for index, event in enumerate(case.custody_events)]
+    exhibits_with_events = {row["exhibit_id"] for row in rows}
     for exhibit in case.exhibits:
-        if exhibit.id not in exhibits_with_events:
+        if exhibit.parent and exhibit.id not in exhibits_with_events:
             problems.append(Problem("B9.5", f"exhibit {exhibit.id}", "has no custody entries"))
         seized = parse_time(exhibit.seized_at) if exhibit.seized_at else None
-        for event in case.custody_events:
-            when = parse_time(str(event.get("at", "")))
-            if (
-                event.get("exhibit_id") == exhibit.id
-                and seized
-                and seized.tzinfo
-                and when
-                and when.tzinfo
-                and when < seized
-            ):
+        if seized is None or seized.tzinfo is None:
+            continue
+        for row in rows:
+            when = parse_time(row["at"])
+            if row["exhibit_id"] == exhibit.id and when and when.tzinfo and when < seized:
                 problems.append(
                     Problem(
                         "B9.5",
-                        f"custody {event.get('entry_no')}",
+                        f"custody {row['entry_no']}",
                         f"precedes the seizure of {exhibit.id}",
                     )
                 )

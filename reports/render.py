@@ -31,6 +31,7 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import Flowable
 
 from reports import custody_chain
+from reports.custody_view import view
 from reports.escaping import markup, visible_text
 from reports.fonts import DEVANAGARI, MONO, SANS, SANS_BOLD, register_fonts
 from reports.listing import ListingAnnex, ListingSpool
@@ -800,10 +801,11 @@ class SectionRenderer:
                 ]
             )
         )
-        gaps = set(_gap_entries(ctx.custody_events))
-        by_exhibit: dict[str, list[Mapping[str, Any]]] = {}
-        for event in ctx.custody_events:
-            by_exhibit.setdefault(str(event.get("exhibit_id", "")), []).append(event)
+        gaps = custody_chain.gap_entries(ctx.custody_events)
+        by_exhibit: dict[str, list[dict[str, str]]] = {}
+        for index, event in enumerate(ctx.custody_events):
+            row = view(event, index)
+            by_exhibit.setdefault(row["exhibit_id"], []).append(row)
         exhibits = {e.id: e for e in ctx.case_data.exhibits}
         for exhibit_id, events in by_exhibit.items():
             exhibit = exhibits.get(exhibit_id)
@@ -818,33 +820,30 @@ class SectionRenderer:
             )
             rows = []
             for event in events:
-                remarks = str(event.get("remarks", ""))
-                entry = str(event.get("entry_no", ""))
-                if entry in gaps:
+                remarks = event["remarks"]
+                if event["entry_no"] in gaps:
                     remarks = f"{ctx.boilerplate['custody_gap_warning']} {remarks}".strip()
                 seal = _join(
-                    str(event.get("seal_checked", "")),
-                    f"intact: {event.get('seal_intact', '')}" if "seal_intact" in event else "",
-                    f"new: {event.get('new_seal')}" if event.get("new_seal") else "",
+                    event["seal_checked"],
+                    f"intact: {event['seal_intact']}" if event["seal_intact"] else "",
+                    f"new: {event['new_seal']}" if event["new_seal"] else "",
                 )
                 hash_check = _join(
-                    str(event.get("hash_verified", "")),
-                    f"match: {event.get('hash_match')}" if "hash_match" in event else "",
+                    event["hash_verified"],
+                    f"match: {event['hash_match']}" if event["hash_match"] else "",
+                )
+                location = _join(
+                    event["location_from"], event["location_to"], event["storage_ref"], sep=" → "
                 )
                 rows.append(
                     [
-                        entry,
-                        self.time(str(event.get("at", ""))),
-                        event.get("action", ""),
-                        event.get("released_by", ""),
-                        event.get("received_by", ""),
-                        event.get("purpose", ""),
-                        _join(
-                            str(event.get("location_from", "")),
-                            str(event.get("location_to", "")),
-                            str(event.get("storage_ref", "")),
-                            sep=" → ",
-                        ),
+                        event["entry_no"],
+                        self.time(event["at"]),
+                        event["action"],
+                        event["released_by"],
+                        event["received_by"],
+                        event["purpose"],
+                        location,
                         seal,
                         hash_check,
                         remarks,
@@ -1191,20 +1190,6 @@ def _join(*parts: str, sep: str = " · ") -> str:
 
 def _is_devanagari(text: str) -> bool:
     return any("\u0900" <= char <= "\u097f" for char in text)
-
-
-def _gap_entries(events: Sequence[Mapping[str, Any]]) -> list[str]:
-    gaps = []
-    last_transfer: dict[str, Mapping[str, Any]] = {}
-    for event in events:
-        if event.get("action") not in custody_chain.TRANSFER_ACTIONS:
-            continue
-        exhibit = str(event.get("exhibit_id", ""))
-        previous = last_transfer.get(exhibit)
-        if previous is not None and previous.get("received_by") != event.get("released_by"):
-            gaps.append(str(event.get("entry_no", "")))
-        last_transfer[exhibit] = event
-    return gaps
 
 
 _GRID = TableStyle(
