@@ -518,3 +518,12 @@ def _plain(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def build_demo_bundle(out_dir: Path, profile_id: str = "IN-MLA", files_per_exhibit: int = 40):
+    """Build the demo bundle into ``out_dir`` (must not exist); returns the BuildResult."""
+    from reports.package import build_bundle
+
+    return build_bundle(
+        demo_bundle_input(profile_id, files_per_exhibit=files_per_exhibit), out_dir
+    )

@@ -401,6 +401,7 @@ def build_bundle(
     problems = run_preflight(profile, inp.request, inp.case_data, inp.generated_at)
     if problems and not inp.draft:
         raise PreflightError(problems)
+    _require_shaping_if_needed(inp)
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ConflictError(f"{out_dir} already exists; choose a new --out folder")
@@ -528,6 +529,18 @@ def build_bundle(
         inp.draft,
         tuple(problems) + tuple(post),
     )
+
+
+def _require_shaping_if_needed(inp: BundleInput) -> None:
+    """Devanagari printed without HarfBuzz shaping is wrong (vowel signs misplaced): refuse."""
+    from reports.fonts import shaping_available
+
+    text = json.dumps(inp.request.to_dict(), ensure_ascii=False)
+    if any("\u0900" <= char <= "\u097f" for char in text) and not shaping_available():
+        raise UserInputError(
+            "the request contains Devanagari text but reportlab cannot shape it: "
+            "install uharfbuzz (pip install uharfbuzz==0.57.0)"
+        )
 
 
 def _replace(ctx: RenderContext, **changes: Any) -> RenderContext:

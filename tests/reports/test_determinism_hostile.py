@@ -70,3 +70,34 @@ def test_row_taller_than_a_page_does_not_break_the_layout(tmp_path):
     case = dataclasses.replace(inp.case_data, file_rows=lambda: iter(rows))
     result = build_bundle(dataclasses.replace(inp, case_data=case), tmp_path / "tall")
     assert result.pages > 5
+
+
+def test_devanagari_needs_shaping(tmp_path, monkeypatch):
+    import pytest
+
+    from forensics.errors import UserInputError
+    from reports import fonts
+
+    monkeypatch.setattr(fonts, "shaping_available", lambda: False)
+    with pytest.raises(UserInputError, match="install uharfbuzz"):
+        build_bundle(small_input("IN-MLA"), tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_devanagari_is_shaped(tmp_path):
+    from reports.fonts import shaping_available
+
+    assert shaping_available()
+    result = build_bundle(small_input("IN-MLA"), tmp_path / "hi")
+    text = "\n".join(page_texts(result.pdf_path).values())
+    # the Devanagari font is embedded and its text extracts as the original words
+    assert "अनुवाद" in text
+    import pikepdf
+
+    with pikepdf.open(result.pdf_path) as pdf:
+        fonts_used = {
+            str(font.get("/BaseFont"))
+            for page in pdf.pages
+            for font in (page.Resources.get("/Font") or {}).values()
+        }
+    assert any("NotoSansDevanagari" in name for name in fonts_used)
