@@ -524,6 +524,4 @@ def build_demo_bundle(out_dir: Path, profile_id: str = "IN-MLA", files_per_exhib
     """Build the demo bundle into ``out_dir`` (must not exist); returns the BuildResult."""
     from reports.package import build_bundle
 
-    return build_bundle(
-        demo_bundle_input(profile_id, files_per_exhibit=files_per_exhibit), out_dir
-    )
+    return build_bundle(demo_bundle_input(profile_id, files_per_exhibit=files_per_exhibit), out_dir)

@@ -940,6 +940,9 @@ class SectionRenderer:
                 ),
             ]
             if acq:
+                rows.append(
+                    ("Method and tool", _join(acq.method, f"{acq.tool} {acq.tool_version}".strip()))
+                )
                 rows += [(f"Hash ({h.scope})", self.hash_para(h)) for h in acq.hashes]
                 rows.append(("Verification", _join(acq.verification_result, acq.verification_note)))
             story.append(KeepTogether([self.fields(rows, label_width=110), Spacer(1, 3)]))
@@ -956,6 +959,10 @@ class SectionRenderer:
             story.append(self.fields([("Hash algorithm", "   ".join(ticks))], label_width=110))
         if template.get("hash_report"):
             story.append(self.fixed(template["hash_report"], "small"))
+        if template.get("closing_statements"):
+            story.append(Spacer(1, 4))
+        for statement in template.get("closing_statements", []):
+            story.append(self.para(_fill(statement, values)))
         story.append(Spacer(1, 8))
         story.append(self.execution_block(template.get("execution", []), declarant))
         return story
@@ -992,7 +999,7 @@ class SectionRenderer:
             elif key.startswith("date"):
                 value = prefill["date"] or "\n"
             elif "signature" in key:
-                value = Paragraph(f"{_text(prefill['name'])}<br/><br/><br/>", STYLES["body"])
+                value = Paragraph("<br/><br/><br/>", STYLES["body"])  # signed by hand
             rows.append((label, value if value != "" else "\n"))
         return self.fields(rows, label_width=140)
 
