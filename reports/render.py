@@ -1337,6 +1337,16 @@ class _BundleDoc(BaseDocTemplate):
             canvas.drawCentredString(
                 PAGE_WIDTH / 2, 16, f"manifest.json SHA-256 {ctx.manifest_sha256}"
             )
+        if ctx.profile.court_seal_boxes:
+            # Per-page "initials + seal" strip (court practice for letters of request).
+            canvas.setLineWidth(0.4)
+            canvas.setFont(SANS, 5.5)
+            for x, label in (
+                (PAGE_WIDTH - MARGIN_X - 120, "Initials"),
+                (PAGE_WIDTH - MARGIN_X - 58, "Seal"),
+            ):
+                canvas.rect(x, 4, 58, 16)
+                canvas.drawString(x + 2, 14.5, label)
         if ctx.draft:
             canvas.setFont(SANS_BOLD, 110)
             canvas.setFillColor(colors.Color(0.8, 0.1, 0.1, alpha=0.18))

@@ -19,6 +19,7 @@ from typing import Any
 
 from forensics.errors import UserInputError
 from reports.custody_chain import verify_custody_export
+from reports.package import sha256_file
 from reports.pdfcheck import check_footers, check_hash_agreement, footer_sections, page_texts
 
 _SUMS_LINE = re.compile(r"^([0-9a-f]{64})  (.+)$")
@@ -185,9 +186,11 @@ def _verify_folder(folder: Path, report: VerifyReport) -> None:
     bad = []
     for relative, digest in sorted(entries.items()):
         path = folder / relative
-        if ".." in Path(relative).parts or not path.is_file():
-            bad.append(f"{relative}: missing")
-        elif _sha256(path.read_bytes()) != digest:
+        if Path(relative).is_absolute() or ".." in Path(relative).parts:
+            bad.append(f"{relative}: path leaves the bundle folder")
+        elif path.is_symlink() or not path.is_file():
+            bad.append(f"{relative}: missing or not a regular file")
+        elif sha256_file(path) != digest:
             bad.append(f"{relative}: hash differs")
     present = {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
     unlisted = sorted(present - set(entries) - {"SHA256SUMS", "manifest.json.sig"})

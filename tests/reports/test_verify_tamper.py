@@ -114,3 +114,15 @@ def test_cli_exit_codes(copy, original):
 def test_extra_unlisted_file_fails(copy):
     (copy / "extra.txt").write_text("not part of the bundle")
     assert "SHA256SUMS" in _failed(verify_bundle(copy))
+
+
+def test_sums_pointing_outside_the_folder_fail(copy, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("x")
+    digest = hashlib.sha256(b"x").hexdigest()
+    with open(copy / "SHA256SUMS", "a") as handle:
+        handle.write(f"{digest}  {outside}\n{digest}  ../outside.txt\n")
+    report = verify_bundle(copy)
+    detail = next(c.detail for c in report.checks if c.name == "SHA256SUMS")
+    assert not report.ok
+    assert "path leaves the bundle folder" in detail
