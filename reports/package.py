@@ -28,12 +28,13 @@ from typing import Any
 from forensics.errors import ConflictError, IntegrityError, UserInputError
 from forensics.progress import NEVER_CANCELLED, CancelToken, ProgressFn, ProgressUpdate, no_progress
 from reports import custody_chain
+from reports.layout import Layout, PackageFile, RenderContext
 from reports.listing import ListingSpool, forget_layout, spool_rows
 from reports.model import BundleInput, normalise_algorithm
 from reports.pdfcheck import check_rendered_pdf
 from reports.preflight import Problem, run_preflight
 from reports.profiles import RESOURCES_DIR, Profile, load_profile, load_template
-from reports.render import Layout, PackageFile, RenderContext, render_pdf
+from reports.render import render_pdf
 from reports.timefmt import has_zone, utc_iso
 
 SCHEMA = "mla-bundle/1.0"

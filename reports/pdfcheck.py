@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from reports.preflight import Problem
 
 if TYPE_CHECKING:
-    from reports.render import Layout, RenderContext
+    from reports.layout import Layout, RenderContext
 
 FOOTER = re.compile(r"(\S+) \| (S\d{1,2}) \| page (\d+) of (\d+) \| (\S+)")
 
