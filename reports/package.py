@@ -211,7 +211,10 @@ def build_manifest(
                 "designation": signing.signer_designation,
                 "signature_type": "PAdES",
                 "cert_fingerprint_sha256": signer_fingerprint,
-                "time": utc_iso(inp.generated_at),
+                # The signature is applied after this manifest is sealed into the PDF, so its
+                # signing time can only be read from the signature itself.
+                "time": None,
+                "time_source": "signed attributes of the PAdES signature",
             }
         )
     manifest = {

@@ -87,10 +87,15 @@ def _check_signature(pdf_path: Path, report: VerifyReport) -> None:
         for sig in signatures:
             # Integrity only: whether the signer is trusted is for the receiving authority.
             status = validate_pdf_signature(sig, ValidationContext(trust_roots=[]))
+            when = getattr(status, "signer_reported_dt", None)
             report.add(
                 f"PAdES signature {sig.field_name}",
                 bool(status.intact),
-                "signed content intact" if status.intact else "signed content was altered",
+                (
+                    f"signed content intact; signing time {when.isoformat() if when else 'unknown'}"
+                    if status.intact
+                    else "signed content was altered"
+                ),
             )
             covers_all = status.coverage is not None and status.coverage.name == "ENTIRE_FILE"
             report.add(

@@ -69,7 +69,8 @@ def test_signed_bundle_keeps_attachments_and_sums(tmp_path):
             "designation": "Scientific Officer",
             "signature_type": "PAdES",
             "cert_fingerprint_sha256": fingerprint,
-            "time": "2026-03-02T09:30:00Z",
+            "time": None,
+            "time_source": "signed attributes of the PAdES signature",
         }
     ]
     with pikepdf.open(result.pdf_path) as pdf:
