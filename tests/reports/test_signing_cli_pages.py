@@ -78,6 +78,9 @@ def test_signed_bundle_keeps_attachments_and_sums(tmp_path):
     report = verify_bundle(result.folder)
     assert report.ok, [c for c in report.checks if not c.ok]
     assert any(c.name.startswith("PAdES signature") and c.ok for c in report.checks)
+    if shutil.which("qpdf"):
+        check = subprocess.run(["qpdf", "--check", str(result.pdf_path)], capture_output=True)
+        assert check.returncode == 0, check.stdout
     if shutil.which("sha256sum"):
         assert (
             subprocess.run(
