@@ -121,7 +121,12 @@ def case_data_from_dict(data: Mapping[str, Any], where: str = "case-data") -> Ca
         build_dataclass(_Acquisition, item, f"{where}.acquisitions[{i}]")
         for i, item in enumerate(data.get("acquisitions") or ())
     )
-    events = tuple(dict(item) for item in data.get("custody_events") or ())
+    raw_events = data.get("custody_events") or ()
+    if not isinstance(raw_events, list | tuple) or not all(
+        isinstance(item, Mapping) for item in raw_events
+    ):
+        raise UserInputError(f"{where}.custody_events: expected a list of objects")
+    events = tuple(dict(item) for item in raw_events)
     raw_rows = list(data.get("file_rows") or ())
     rows = tuple(_file_row(item, f"{where}.file_rows[{i}]") for i, item in enumerate(raw_rows))
     return CaseData(

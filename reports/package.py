@@ -409,10 +409,15 @@ def build_bundle(
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise ConflictError(f"{out_dir} already exists; choose a new --out folder")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     case = inp.case_data
     bundle_id = case.case.bundle_id
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    except OSError as exc:
+        raise UserInputError(
+            f"cannot write a bundle into {out_dir.parent}: {exc.strerror}"
+        ) from None
     scratch = Path(tempfile.mkdtemp(prefix="sealbag-bundle-"))
     spools: dict[str, ListingSpool] = {}
     try:
@@ -516,6 +521,11 @@ def build_bundle(
         if out_dir.exists():
             out_dir.rmdir()
         os.replace(staging, out_dir)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise UserInputError(
+            f"cannot write the bundle {out_dir}: {exc.strerror or exc}; nothing was kept"
+        ) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -32,11 +32,18 @@ def page_count(pdf_path: Path) -> int:
     return len(PdfReader(str(pdf_path)).pages)
 
 
+def _footer(text: str) -> re.Match[str] | None:
+    """The page footer: the last footer-shaped line (it is drawn after the page content, so a
+    field that merely looks like a footer cannot take its place)."""
+    matches = list(FOOTER.finditer(text))
+    return matches[-1] if matches else None
+
+
 def footer_sections(texts: Mapping[int, str]) -> dict[int, str]:
     """Section of each page as printed in its footer."""
     result = {}
     for page, text in texts.items():
-        match = FOOTER.search(text)
+        match = _footer(text)
         if match:
             result[page] = match.group(2)
     return result
@@ -46,7 +53,7 @@ def check_footers(texts: Mapping[int, str], bundle_id: str, total: int) -> list[
     """B9.10: every checked page has the footer with its own page number and Bates number."""
     problems = []
     for page, text in sorted(texts.items()):
-        match = FOOTER.search(text)
+        match = _footer(text)
         expected_bates = f"{bundle_id}-{page:06d}"
         if not match:
             problems.append(Problem("B9.10", f"page {page}", "footer with Bates number missing"))

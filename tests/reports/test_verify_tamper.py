@@ -126,3 +126,20 @@ def test_sums_pointing_outside_the_folder_fail(copy, tmp_path):
     detail = next(c.detail for c in report.checks if c.name == "SHA256SUMS")
     assert not report.ok
     assert "path leaves the bundle folder" in detail
+
+
+def test_footer_lookalike_in_a_field_cannot_replace_the_footer():
+    from reports.pdfcheck import check_footers, footer_sections
+
+    texts = {1: "Name: X | S9 | page 7 of 9 | X-000007\nbody\nB | S0 | page 1 of 1 | B-000001"}
+    assert footer_sections(texts) == {1: "S0"}
+    assert check_footers(texts, "B", 1) == []
+
+
+def test_unwritable_output_is_a_clean_error(tmp_path):
+    from forensics.errors import UserInputError
+
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(UserInputError, match="cannot write a bundle"):
+        build_bundle(small_input("IN-EVIDENCE"), not_a_folder / "out")
