@@ -27,12 +27,36 @@ _VISIBLE_AS_CODEPOINT = frozenset(
 MAX_PRINTED_CHARS = 4000
 
 
-def visible_text(value: object, *, limit: int = MAX_PRINTED_CHARS) -> str:
+def _escape_chars(text: str, keep_newlines: bool) -> str:
+    out: list[str] = []
+    for char in text:
+        code = ord(char)
+        if (
+            code in _VISIBLE_AS_CODEPOINT
+            or char == "⟨"  # escaped too, so a name cannot imitate an escape
+            or (
+                unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn")
+                and not (keep_newlines and char == "\n")
+            )
+        ):
+            out.append(f"⟨U+{code:04X}⟩")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def visible_text(
+    value: object, *, limit: int = MAX_PRINTED_CHARS, keep_newlines: bool = True
+) -> str:
     """Plain text with control, bidi and invisible characters shown as ``⟨U+XXXX⟩``.
+
+    The mapping is one-to-one: a literal ``⟨`` is shown as ``⟨U+27E8⟩``, so no value can
+    print like an escaped one.
 
     Args:
         value: any value; ``None`` becomes ''.
-        limit: longest output before eliding the middle with a visible marker.
+        limit: longest input shown; the middle of longer values is elided with a visible marker.
+        keep_newlines: keep line breaks of free-text fields; names (file paths) escape them.
 
     Returns:
         Text safe to draw literally (no markup escaping).
@@ -41,19 +65,10 @@ def visible_text(value: object, *, limit: int = MAX_PRINTED_CHARS) -> str:
         return ""
     text = value if isinstance(value, str) else str(value)
     if len(text) > limit:
-        text = (
-            f"{text[: limit // 2]}⟨… {len(text) - limit} characters elided …⟩{text[-limit // 2 :]}"
-        )
-    out: list[str] = []
-    for char in text:
-        code = ord(char)
-        if code in _VISIBLE_AS_CODEPOINT or (
-            unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn") and char not in "\n"
-        ):
-            out.append(f"⟨U+{code:04X}⟩")
-        else:
-            out.append(char)
-    return "".join(out)
+        head = _escape_chars(text[: limit // 2], keep_newlines)
+        tail = _escape_chars(text[-(limit // 2) :], keep_newlines)
+        return f"{head}⟨… {len(text) - limit} characters elided …⟩{tail}"
+    return _escape_chars(text, keep_newlines)
 
 
 def markup(value: object, *, limit: int = MAX_PRINTED_CHARS) -> str:

@@ -142,9 +142,16 @@ class ListingAnnex(Flowable):
         path, size, modified, accessed, changed, created, sha256 = record
         head = f"{number:>7} "
         lines = [
-            (text, i == 0) for i, text in enumerate(_wrap(head + visible_text(path), width_chars))
+            (text, i == 0)
+            for i, text in enumerate(
+                _wrap(head + visible_text(path, keep_newlines=False), width_chars)
+            )
         ]
-        hash_text = f"SHA-256 {visible_text(sha256)}" if sha256 else "SHA-256 [not computed]"
+        hash_text = (
+            f"SHA-256 {visible_text(sha256, keep_newlines=False)}"
+            if sha256
+            else "SHA-256 [not computed]"
+        )
         lines += [
             (text, False)
             for text in _wrap(f"        {int(size):,} bytes  {hash_text}", width_chars)

@@ -36,6 +36,9 @@ def test_visible_text_escapes_controls_and_bidi():
     assert visible_text("a\u202eb\x00c\u200bd\x1b") == "a⟨U+202E⟩b⟨U+0000⟩c⟨U+200B⟩d⟨U+001B⟩"
     assert markup("<img src=http://x>") == "&lt;img src=http://x&gt;"
     assert markup("x\ny") == "x<br/>y"
+    assert visible_text("a⟨U+202E⟩b") == "a⟨U+27E8⟩U+202E⟩b"  # cannot imitate an escape
+    assert visible_text("a\nb") == "a\nb"
+    assert visible_text("a\nb", keep_newlines=False) == "a⟨U+000A⟩b"
     long = visible_text("A" * 1_000_000)
     assert len(long) < 5000 and "characters elided" in long
 
@@ -54,6 +57,7 @@ def test_hostile_names_render_literally(tmp_path):
     assert "invoice⟨U+202E⟩txt.exe" in flat
     assert "nul⟨U+0000⟩byte" in flat
     assert "tab⟨U+0009⟩here" in flat
+    assert "line⟨U+000A⟩break" in flat  # a newline in a name cannot fake a listing row
     assert "Résumé–naïveünïcödé" in flat
     assert "Disk<imgsrc=http://x>⟨U+202E⟩evil⟨U+202C⟩nul⟨U+0000⟩" in flat
     assert "characterselided" in flat
