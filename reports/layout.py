@@ -15,6 +15,7 @@ from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.platypus.flowables import Flowable
 
+from forensics.progress import NEVER_CANCELLED, CancelToken
 from reports.listing import ListingSpool
 from reports.model import (
     CaseData,
@@ -86,6 +87,7 @@ class RenderContext:
     package_files: Sequence[PackageFile]
     listings: Mapping[str, ListingSpool]
     listing_files: Mapping[str, PackageFile]
+    cancel: CancelToken = NEVER_CANCELLED
 
     def bates(self, page: int) -> str:
         return f"{self.bundle_id}-{page:06d}"

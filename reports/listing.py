@@ -14,6 +14,7 @@ from pathlib import Path
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus.flowables import Flowable
 
+from forensics.progress import NEVER_CANCELLED, CancelToken
 from reports.escaping import visible_text
 from reports.fonts import MONO
 from reports.model import FileRow
@@ -126,8 +127,10 @@ class ListingAnnex(Flowable):
         draw_rows: bool,
         offset: int = 0,
         number: int = 0,
+        cancel: CancelToken = NEVER_CANCELLED,
     ) -> None:
         super().__init__()
+        self.cancel = cancel
         self.spool = spool
         self.render_time = render_time
         self.draw_rows = draw_rows
@@ -166,9 +169,13 @@ class ListingAnnex(Flowable):
     def _continue(self, page: ListingPage, offset: int, number: int) -> list[Flowable]:
         if offset == -1:
             return [page]
-        return [page, ListingAnnex(self.spool, self.render_time, self.draw_rows, offset, number)]
+        rest = ListingAnnex(
+            self.spool, self.render_time, self.draw_rows, offset, number, self.cancel
+        )
+        return [page, rest]
 
     def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        self.cancel.raise_if_cancelled()
         char_width = stringWidth("0", MONO, FONT_SIZE)
         width_chars = max(20, int(available_width / char_width))
         frame = getattr(self, "_frame", None)

@@ -461,6 +461,7 @@ def build_bundle(
             package_files=files,
             listings=spools,
             listing_files=listing_files,
+            cancel=cancel,
         )
         pdf_path = staging / f"{_safe_name(bundle_id)}.pdf"
 

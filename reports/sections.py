@@ -686,7 +686,7 @@ class SectionRenderer(CertificatePages):
                     label_width=110,
                 ),
                 Spacer(1, 4),
-                ListingAnnex(spool, lambda text: self.ctx.time(text), self.draw_listing),
+                ListingAnnex(spool, self.ctx.time, self.draw_listing, cancel=self.ctx.cancel),
             ]
         return story
 

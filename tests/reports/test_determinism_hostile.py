@@ -105,3 +105,23 @@ def test_devanagari_is_shaped(tmp_path):
             for font in (page.Resources.get("/Font") or {}).values()
         }
     assert any("NotoSansDevanagari" in name for name in fonts_used)
+
+
+def test_cancel_during_rendering_leaves_nothing(tmp_path):
+    import pytest
+
+    from forensics.errors import OperationCancelled
+    from forensics.progress import CancelToken
+
+    token = CancelToken()
+    seen = []
+
+    def progress(update):
+        seen.append(update.message)
+        if update.message == "rendering the PDF":
+            token.cancel()
+
+    with pytest.raises(OperationCancelled):
+        build_bundle(small_input("IN-EVIDENCE"), tmp_path / "out", progress=progress, cancel=token)
+    assert "rendering the PDF" in seen
+    assert list(tmp_path.iterdir()) == []
