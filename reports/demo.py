@@ -329,6 +329,7 @@ def demo_case_data(
                 started_at="2026-01-21T10:00:00+05:30",
                 finished_at="2026-01-21T12:30:00+05:30",
                 output_format="E01",
+                size_bytes=1_000_204_886_016,
                 segments=(f"{ex_id}.E01", f"{ex_id}.E02"),
                 device_clock="device clock 2 min 10 s behind reference (NTP)",
                 hashes=(

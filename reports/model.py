@@ -325,6 +325,7 @@ class Acquisition:
     started_at: str = ""
     finished_at: str = ""
     output_format: str = ""
+    size_bytes: int = 0  # bytes acquired (the size the image hashes cover)
     segments: tuple[str, ...] = ()
     device_clock: str = ""
     hashes: tuple[HashValue, ...] = ()

@@ -166,6 +166,7 @@ def build_manifest(
                     "tool": acq.tool,
                     "version": acq.tool_version,
                     "method": acq.method,
+                    "bytes": acq.size_bytes or None,
                     "start": acq.started_at,
                     "end": acq.finished_at,
                     "examiner": acq.examiner.name,

@@ -194,9 +194,10 @@ class Blocks:
         table.setStyle(GRID_HEADER)
         return table
 
-    def hash_para(self, item: HashValue, style: str = "mono") -> Paragraph:
+    def hash_para(self, item: HashValue, style: str = "mono", show_scope: bool = True) -> Paragraph:
+        """Hash value with its algorithm name beside it (never a bare hex string)."""
         algorithm = normalise_algorithm(item.algorithm) if item.algorithm else "⟨algorithm missing⟩"
-        scope = f" ({markup(item.scope)})" if item.scope else ""
+        scope = f" ({markup(item.scope)})" if item.scope and show_scope else ""
         return Paragraph(
             f'<font name="{SANS_BOLD}">{markup(algorithm)}</font>{scope} {markup(item.value)}',
             STYLES[style],

@@ -489,6 +489,7 @@ class SectionRenderer(CertificatePages):
                     ("Finished", self.time(acq.finished_at)),
                     ("Device clock vs reference", acq.device_clock),
                     ("Output format", acq.output_format),
+                    ("Bytes acquired", f"{acq.size_bytes:,}" if acq.size_bytes else ""),
                     ("Segments", ", ".join(acq.segments)),
                     ("Errors / unreadable sectors", acq.errors or "none recorded"),
                     ("Unavoidable changes", acq.unavoidable_changes or "none recorded"),
@@ -610,14 +611,22 @@ class SectionRenderer(CertificatePages):
         rows = []
         for acq in self.ctx.case_data.acquisitions:
             for item in acq.hashes:
-                rows.append([acq.exhibit_id, item.scope, "", self.hash_para(item, "mono")])
+                size = f"{acq.size_bytes:,}" if acq.size_bytes else ""
+                rows.append(
+                    [
+                        acq.exhibit_id,
+                        item.scope,
+                        size,
+                        self.hash_para(item, "mono", show_scope=False),
+                    ]
+                )
         if rows:
             story += [
                 Paragraph("Exhibit hashes", STYLES["h2"]),
                 self.grid(
                     ["Exhibit", "Scope", "Bytes", "Algorithm and value"],
                     rows,
-                    [50, 55, 40, BODY_WIDTH - 145],
+                    [45, 50, 75, BODY_WIDTH - 170],
                 ),
             ]
         files = [

@@ -95,7 +95,7 @@ def test_hashes_where_the_spec_puts_them(built):
             assert image[:16] in _section_text(texts, sections, "S10")
             assert image in _section_text(texts, sections, "S11")
             for item in acq.hashes:
-                assert f"{item.algorithm}({item.scope}){item.value}" in s14
+                assert f"{item.scope}{acq.size_bytes:,}{item.algorithm}{item.value}" in s14
         if profile.certificates:
             s13 = _section_text(texts, sections, "S13")
             for cert in profile.certificates:
