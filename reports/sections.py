@@ -647,7 +647,7 @@ class SectionRenderer(CertificatePages):
             self.grid(
                 ["Path", "Role", "Bytes", "Algorithm and value"],
                 files,
-                [120, 45, 50, BODY_WIDTH - 215],
+                [100, 42, 38, BODY_WIDTH - 180],
             ),
         ]
         docs = self.ctx.request.supporting_documents
