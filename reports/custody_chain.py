@@ -1,7 +1,9 @@
-"""Hash chain of the exported custody log (spec B8.2) and its continuity rules (S12).
+"""Hash chains of the exported custody log and their continuity rules (S12).
 
-``verify_custody_export`` is the one entry point ``bundle verify`` uses; it defers to
-``forensics.custody.verify_export`` when the custody ledger provides it.
+Two formats are accepted: the custody ledger's export (signed per-exhibit chains with a header
+and key records, ``docs/custody.md``), checked by ``forensics.custody``; and the simple chain of
+spec B8.2 (one chain over all lines), recomputed here. ``verify_custody_export`` is the one entry
+point ``bundle verify`` uses.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +51,43 @@ def custody_jsonl(events: Sequence[Mapping[str, Any]]) -> bytes:
     return b"".join(canonical_json(event) + b"\n" for event in events)
 
 
+LEDGER_EVENT = "custody-event"
+
+
 @dataclass(frozen=True)
 class ChainResult:
+    """Outcome of a chain check.
+
+    ``format`` is ``"ledger"`` (Sealbag's signed per-exhibit chains, ``docs/custody.md``) or
+    ``"simple"`` (one chain over all lines, spec B8.2). ``head_hash`` is the simple chain's head;
+    ``heads`` maps each exhibit to its chain head (ledger format).
+    """
+
     head_hash: str
     count: int
     problems: tuple[str, ...]
+    format: str = "simple"
+    heads: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
+def is_ledger_export(records: Iterable[Mapping[str, Any]]) -> bool:
+    """True when the records carry ``type`` members (the custody ledger's export format)."""
+    return any("type" in record for record in records)
+
+
+def events_only(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The custody events among export records (drops the header and key records)."""
+    return [r for r in records if r.get("type", LEDGER_EVENT) == LEDGER_EVENT]
+
+
 def verify_chain(events: Sequence[Mapping[str, Any]]) -> ChainResult:
-    """Recompute every ``entry_hash`` and ``prev_hash`` link."""
+    """Check a chain: the ledger's verifier for ledger exports, else the simple recomputation."""
+    if is_ledger_export(events):
+        return _verify_ledger_lines([canonical_json(r).decode() for r in events])
     problems: list[str] = []
     previous = ZERO_HASH
     for number, event in enumerate(events, 1):
@@ -74,32 +100,63 @@ def verify_chain(events: Sequence[Mapping[str, Any]]) -> ChainResult:
     return ChainResult(previous if events else ZERO_HASH, len(events), tuple(problems))
 
 
-def verify_custody_export(path: Path) -> ChainResult:
-    """Verify a ``custody.jsonl`` file; uses the custody ledger's verifier when available."""
+def _ledger_result(report: Any) -> ChainResult:
+    problems = (
+        []
+        if report.valid
+        else [
+            "custody " + (report.first_broken.describe() if report.first_broken else "chain broken")
+        ]
+    )
+    heads = {c.exhibit: c.head_hash for c in report.chains}
+    return ChainResult("", report.events, tuple(problems), "ledger", heads)
+
+
+def _verify_ledger_lines(lines: list[str]) -> ChainResult:
     try:
-        from forensics.custody import verify_export  # type: ignore[attr-defined]
+        from forensics.custody.verify import verify_lines
     except ImportError:
-        verify_export = None
-    if verify_export is not None:  # pragma: no cover - depends on the custody ledger
-        result = verify_export(path)
-        return ChainResult(result.head_hash, result.count, tuple(result.problems))
-    events: list[Mapping[str, Any]] = []
+        return ChainResult(
+            "", 0, ("custody ledger verifier (forensics.custody) not installed",), "ledger"
+        )
+    return _ledger_result(verify_lines(lines))
+
+
+def verify_custody_export(path: Path) -> ChainResult:
+    """Verify a ``custody.jsonl`` file: the one place ``bundle verify`` checks custody.
+
+    Ledger exports go to ``forensics.custody.verify_export``; simple chains are recomputed here.
+    """
+    records: list[Mapping[str, Any]] = []
     problems: list[str] = []
     with open(path, "rb") as handle:
-        for number, line in enumerate(handle, 1):
-            try:
-                value = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                problems.append(f"custody line {number}: not valid JSON")
-                continue
-            if not isinstance(value, dict):
-                problems.append(f"custody line {number}: not a JSON object")
-                continue
-            if canonical_json(value) + b"\n" != line:
-                problems.append(f"custody line {number}: not in canonical JSON form")
-            events.append(value)
-    result = verify_chain(events)
-    return ChainResult(result.head_hash, result.count, (*problems, *result.problems))
+        raw_lines = handle.read().split(b"\n")
+    if raw_lines and raw_lines[-1] == b"":
+        raw_lines.pop()
+    for number, line in enumerate(raw_lines, 1):
+        try:
+            value = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            problems.append(f"custody line {number}: not valid JSON")
+            continue
+        if not isinstance(value, dict):
+            problems.append(f"custody line {number}: not a JSON object")
+            continue
+        if canonical_json(value) != line:
+            problems.append(f"custody line {number}: not in canonical JSON form")
+        records.append(value)
+    if is_ledger_export(records):
+        try:
+            from forensics.custody import verify_export
+        except ImportError:
+            result = _verify_ledger_lines([])
+        else:
+            result = _ledger_result(verify_export(path))
+    else:
+        result = verify_chain(records)
+    return ChainResult(
+        result.head_hash, result.count, (*problems, *result.problems), result.format, result.heads
+    )
 
 
 def continuity_problems(
@@ -113,7 +170,7 @@ def continuity_problems(
     """
     problems: list[str] = []
     by_exhibit: dict[str, list[dict[str, str]]] = {}
-    for index, event in enumerate(events):
+    for index, event in enumerate(events_only(events)):
         row = view(event, index)
         by_exhibit.setdefault(row["exhibit_id"], []).append(row)
     for exhibit in sorted(set(seizure_required) - set(by_exhibit)):
@@ -129,7 +186,7 @@ def continuity_problems(
             None,
         )
         previous_time = None
-        previous_transfer: dict[str, str] | None = None
+        holder = ""
         for row, when in zip(rows, times, strict=True):
             entry = row["entry_no"]
             if when is None or when.tzinfo is None:
@@ -139,31 +196,27 @@ def continuity_problems(
             if seized is not None and when < seized:
                 problems.append(f"custody {entry} ({exhibit}): precedes the seizure")
             previous_time = when
-            if row["action"] in TRANSFER_ACTIONS:
-                if previous_transfer is not None and (
-                    previous_transfer["received_by"] != row["released_by"]
-                ):
-                    problems.append(
-                        f"custody {entry} ({exhibit}): released by {row['released_by']!r} but "
-                        "the previous transfer was received by "
-                        f"{previous_transfer['received_by']!r}"
-                    )
-                previous_transfer = row
+            if row["action"] in TRANSFER_ACTIONS and holder and row["released_by"] != holder:
+                problems.append(
+                    f"custody {entry} ({exhibit}): released by {row['released_by']!r} but the "
+                    f"previous receiver was {holder!r}"
+                )
+            if row["received_by"]:
+                holder = row["received_by"]
         if seized is None and exhibit in set(seizure_required):
             problems.append(f"custody ({exhibit}): no 'seized' entry with a zoned time")
     return problems
 
 
 def gap_entries(events: Sequence[Mapping[str, Any]]) -> set[str]:
-    """Entry numbers of transfers whose releaser is not the previous transfer's receiver."""
+    """Entry numbers of handovers whose releaser is not the previous receiver."""
     gaps = set()
-    last: dict[str, dict[str, str]] = {}
-    for index, event in enumerate(events):
+    holders: dict[str, str] = {}
+    for index, event in enumerate(events_only(events)):
         row = view(event, index)
-        if row["action"] not in TRANSFER_ACTIONS:
-            continue
-        previous = last.get(row["exhibit_id"])
-        if previous is not None and previous["received_by"] != row["released_by"]:
+        holder = holders.get(row["exhibit_id"], "")
+        if row["action"] in TRANSFER_ACTIONS and holder and row["released_by"] != holder:
             gaps.add(row["entry_no"])
-        last[row["exhibit_id"]] = row
+        if row["received_by"]:
+            holders[row["exhibit_id"]] = row["received_by"]
     return gaps

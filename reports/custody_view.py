@@ -70,5 +70,14 @@ def view(event: Mapping[str, Any], index: int = 0) -> dict[str, str]:
         "new_seal": str(event.get("new_seal", event.get("new_seal_number")) or ""),
         "hash_verified": str(hash_text or ""),
         "hash_match": _yes_no(event.get("hash_match")),
-        "remarks": str(event.get("remarks") or ""),
+        "remarks": _remarks(event),
     }
+
+
+def _remarks(event: Mapping[str, Any]) -> str:
+    text = str(event.get("remarks") or "")
+    if event.get("exception") is True:
+        broken = "; ".join(str(v) for v in event.get("violations") or [])
+        flag = f"EXCEPTION recorded with justification: {event.get('exception_justification')}"
+        text = " ".join(p for p in (flag, f"(rules: {broken})" if broken else "", text) if p)
+    return text

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from reports.custody_chain import chain_events
+from reports.demo_custody import DemoSigner, ledger_export
 from reports.model import (
     Acquisition,
     Authority,
@@ -277,9 +278,17 @@ def demo_file_rows(exhibit_id: str, count: int, hostile: bool = False) -> Iterat
 
 
 def demo_case_data(
-    files_per_exhibit: int = 40, exhibits: int = 2, hostile: bool = False
+    files_per_exhibit: int = 40,
+    exhibits: int = 2,
+    hostile: bool = False,
+    custody_format: str = "ledger",
 ) -> CaseData:
-    """Demo case: one seized laptop disk per exhibit, imaged with a write blocker."""
+    """Demo case: one seized laptop disk per exhibit, imaged with a write blocker.
+
+    Args:
+        custody_format: ``"ledger"`` (signed export of the custody ledger, the default) or
+            ``"simple"`` (the single hash chain of spec B8.2).
+    """
     exhibit_list, acquisitions, raw_events = [], [], []
     examiner = Examiner(
         name="Dr. P. Nair",
@@ -450,12 +459,82 @@ def demo_case_data(
         ),
         exhibits=tuple(exhibit_list),
         acquisitions=tuple(acquisitions),
-        custody_events=tuple(chain_events(raw_events)),
+        custody_events=tuple(
+            chain_events(raw_events)
+            if custody_format == "simple"
+            else _ledger_events(exhibit_list, acquisitions)
+        ),
         certificates=CertificatesData(
             party=party, expert=expert, custodian=custodian, records_pages="see the exhibit list"
         ),
         file_rows=rows if count else None,
     )
+
+
+def _ledger_events(exhibits: list[Exhibit], acquisitions: list[Acquisition]) -> list[dict]:
+    """Signed ledger-format custody export for the demo exhibits (seizure to check-in)."""
+    officer = DemoSigner(1, "SI R. Verma", "Sub-Inspector", "4411")
+    examiner = DemoSigner(2, "Dr. P. Nair", "Scientific Officer (Cyber Forensics)", "SFSL-7")
+    zone = "Asia/Kolkata"
+    chains = {}
+    for exhibit, acq in zip(exhibits, acquisitions, strict=True):
+        seal = exhibit.seal_numbers[0]
+        chains[exhibit.id] = [
+            {
+                "signer": officer,
+                "action": "seized",
+                "at": exhibit.seized_at,
+                "tz": zone,
+                "received_by": officer.person,
+                "purpose": "seizure under search",
+                "location_from": "suspect premises",
+                "location_to": "police station",
+                "seal_number": seal,
+                "seal_intact": True,
+            },
+            {
+                "signer": examiner,
+                "action": "checked-out",
+                "at": "2026-01-20T18:00:00+05:30",
+                "tz": zone,
+                "released_by": officer.person,
+                "received_by": examiner.person,
+                "purpose": "forensic imaging",
+                "location_from": "police station",
+                "location_to": "SFSL evidence room",
+                "storage_ref": "LOCKER 7",
+                "seal_number": seal,
+                "seal_intact": True,
+            },
+            {
+                "signer": examiner,
+                "action": "imaged",
+                "at": acq.finished_at,
+                "tz": zone,
+                "purpose": "acquisition",
+                "location_from": "SFSL",
+                "location_to": "SFSL",
+                "seal_number": seal,
+                "new_seal_number": f"{seal}-R",
+                "hash_algorithm": "SHA-256",
+                "hash_value": acq.hash("SHA-256", "image"),
+                "hash_match": True,
+            },
+            {
+                "signer": officer,
+                "action": "checked-in",
+                "at": "2026-01-22T11:00:00+05:30",
+                "tz": zone,
+                "released_by": examiner.person,
+                "received_by": officer.person,
+                "purpose": "return after imaging",
+                "location_from": "SFSL",
+                "location_to": "police station",
+                "seal_number": f"{seal}-R",
+                "seal_intact": True,
+            },
+        ]
+    return ledger_export("CYPS-17-2026", chains, "2026-03-02T09:00:00+00:00")
 
 
 def demo_bundle_input(
@@ -466,11 +545,12 @@ def demo_bundle_input(
     hostile: bool = False,
     draft: bool = False,
     generated_at: str = DEMO_GENERATED_AT,
+    custody_format: str = "ledger",
 ) -> BundleInput:
     """A ready bundle input for any profile."""
     return BundleInput(
         request=demo_request(profile_id),
-        case_data=demo_case_data(files_per_exhibit, exhibits, hostile),
+        case_data=demo_case_data(files_per_exhibit, exhibits, hostile, custody_format),
         profile_id=profile_id,
         generated_at=generated_at,
         draft=draft,

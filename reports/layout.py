@@ -16,6 +16,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.platypus.flowables import Flowable
 
 from forensics.progress import NEVER_CANCELLED, CancelToken
+from reports.custody_chain import ChainResult
 from reports.listing import ListingSpool
 from reports.model import (
     CaseData,
@@ -79,7 +80,7 @@ class RenderContext:
     request: RequestData
     case_data: CaseData
     custody_events: Sequence[Mapping[str, Any]]
-    custody_head: str
+    custody: ChainResult
     generated_at: str
     draft: bool
     draft_problems: Sequence[str]

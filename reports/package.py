@@ -117,13 +117,21 @@ def _package_file(folder: Path, relative: str, role: str) -> PackageFile:
     return PackageFile(relative, path.stat().st_size, sha256_file(path), role)
 
 
-def _verifier_source() -> Path:
-    ledger_script = (
-        Path(__file__).resolve().parent.parent / "forensics" / "custody" / "standalone_verifier.py"
-    )
-    if ledger_script.is_file():
-        return ledger_script
-    return RESOURCES_DIR / "scripts" / "custody-verify.py"
+def _verifier(ledger_format: bool) -> tuple[Path, str]:
+    """The stand-alone custody verifier to ship and its name in the package.
+
+    Ledger exports get the ledger's own ``standalone_verifier.py``; simple chains (spec B8.2)
+    get ``custody-verify.py``.
+    """
+    if ledger_format:
+        try:
+            from forensics.custody.export import VERIFIER_NAME, VERIFIER_SOURCE
+        except ImportError:
+            raise UserInputError(
+                "the custody log is a ledger export but forensics.custody is not installed"
+            ) from None
+        return VERIFIER_SOURCE, VERIFIER_NAME
+    return RESOURCES_DIR / "scripts" / "custody-verify.py", "custody-verify.py"
 
 
 def build_manifest(
@@ -131,9 +139,8 @@ def build_manifest(
     profile: Profile,
     layout: Layout,
     files: Sequence[PackageFile],
-    custody_head: str,
+    custody: custody_chain.ChainResult,
     custody_sha: str,
-    custody_count: int,
     problems: Sequence[Problem],
     signing: SigningConfig | None,
     signer_fingerprint: str,
@@ -262,8 +269,10 @@ def build_manifest(
         "custody_log": {
             "path": "custody.jsonl",
             "sha256": custody_sha,
-            "head_hash": custody_head,
-            "entries": custody_count,
+            "format": custody.format,
+            "head_hash": custody.head_hash or None,
+            "heads": dict(sorted(custody.heads.items())),
+            "entries": custody.count,
         },
         "signers": signers,
         "translations": [
@@ -427,13 +436,14 @@ def build_bundle(
         custody_bytes = custody_chain.custody_jsonl(events)
         _write(staging / "custody.jsonl", custody_bytes)
         chain = custody_chain.verify_chain(events)
-        shutil.copyfile(_verifier_source(), staging / "custody-verify.py")
+        verifier_source, verifier_name = _verifier(chain.format == "ledger")
+        shutil.copyfile(verifier_source, staging / verifier_name)
         spools = spool_rows(case.iter_file_rows(), scratch)
         cancel.raise_if_cancelled()
         csv_names = _write_listing_csvs(spools, staging)
         files = [
             _package_file(staging, "custody.jsonl", "custody"),
-            _package_file(staging, "custody-verify.py", "verifier"),
+            _package_file(staging, verifier_name, "verifier"),
         ]
         listing_files = {ex: _package_file(staging, rel, "annex") for ex, rel in csv_names.items()}
         files += listing_files.values()
@@ -454,7 +464,7 @@ def build_bundle(
             request=inp.request,
             case_data=case,
             custody_events=events,
-            custody_head=chain.head_hash,
+            custody=chain,
             generated_at=inp.generated_at,
             draft=inp.draft,
             draft_problems=[str(p) for p in problems],
@@ -483,9 +493,8 @@ def build_bundle(
             profile,
             layout,
             files,
-            chain.head_hash,
+            chain,
             hashlib.sha256(custody_bytes).hexdigest(),
-            len(events),
             problems,
             signing,
             fingerprint,

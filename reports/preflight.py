@@ -188,7 +188,7 @@ def check_times(request: RequestData, case: CaseData, generated_at: str) -> list
                         f"{value!r} needs a UTC offset, e.g. 2026-03-01T10:15:00+05:30",
                     )
                 )
-    for index, event in enumerate(case.custody_events):
+    for index, event in enumerate(custody_chain.events_only(case.custody_events)):
         at = view(event, index)["at"]
         if not has_zone(at):
             problems.append(
@@ -212,7 +212,8 @@ def check_custody(case: CaseData) -> list[Problem]:
     ]
     chain = custody_chain.verify_chain(case.custody_events)
     problems += [Problem("B9.5", "custody log", text) for text in chain.problems]
-    rows = [view(event, index) for index, event in enumerate(case.custody_events)]
+    events = custody_chain.events_only(case.custody_events)
+    rows = [view(event, index) for index, event in enumerate(events)]
     exhibits_with_events = {row["exhibit_id"] for row in rows}
     for exhibit in case.exhibits:
         if exhibit.parent and exhibit.id not in exhibits_with_events:

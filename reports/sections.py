@@ -518,6 +518,22 @@ class SectionRenderer(CertificatePages):
         ]
         return story
 
+    def custody_heads(self) -> list[tuple[str, object]]:
+        """Head hash rows: one per exhibit chain (ledger export) or one for the whole log."""
+        custody = self.ctx.custody
+
+        def cell(value: str) -> Paragraph:
+            return Paragraph(
+                f'<font name="{SANS_BOLD}">SHA-256</font> {markup(value)}', STYLES["mono"]
+            )
+
+        if custody.format == "ledger":
+            return [
+                (f"Head hash, chain of {exhibit}", cell(head))
+                for exhibit, head in sorted(custody.heads.items())
+            ]
+        return [("Head hash of custody.jsonl", cell(custody.head_hash))]
+
     def s12(self) -> list[Flowable]:
         ctx = self.ctx
         story = self.section("S12")
@@ -526,20 +542,14 @@ class SectionRenderer(CertificatePages):
                 [
                     ("Case number", ctx.case_data.case.reference),
                     ("Bundle ID", ctx.bundle_id),
-                    (
-                        "Head hash of custody.jsonl",
-                        Paragraph(
-                            f'<font name="{SANS_BOLD}">SHA-256</font> {markup(ctx.custody_head)}',
-                            STYLES["mono"],
-                        ),
-                    ),
-                    ("Entries", str(len(ctx.custody_events))),
+                    *self.custody_heads(),
+                    ("Entries", str(ctx.custody.count)),
                 ]
             )
         )
         gaps = custody_chain.gap_entries(ctx.custody_events)
         by_exhibit: dict[str, list[dict[str, str]]] = {}
-        for index, event in enumerate(ctx.custody_events):
+        for index, event in enumerate(custody_chain.events_only(ctx.custody_events)):
             row = view(event, index)
             by_exhibit.setdefault(row["exhibit_id"], []).append(row)
         exhibits = {e.id: e for e in ctx.case_data.exhibits}

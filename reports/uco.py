@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from reports.custody_chain import events_only
+from reports.custody_view import view
 from reports.model import BundleInput, normalise_algorithm
 from reports.timefmt import utc_iso
 
@@ -82,7 +84,8 @@ def case_uco_jsonld(inp: BundleInput) -> bytes:
                 ],
             }
         )
-    for event in case.custody_events:
+    for index, raw in enumerate(events_only(case.custody_events)):
+        event = view(raw, index)
         graph.append(
             {
                 "@id": _node_id("custody", str(event.get("entry_no", ""))),

@@ -155,14 +155,20 @@ def _check_pdf(
 
 def _check_custody(custody: Path, manifest: dict[str, Any], report: VerifyReport) -> None:
     result = verify_custody_export(custody)
-    expected = (manifest.get("custody_log") or {}).get("head_hash")
+    recorded = manifest.get("custody_log") or {}
     report.add(
         "custody chain", result.ok, "; ".join(result.problems[:5]) or f"{result.count} entries"
     )
+    same = (result.head_hash or None) == recorded.get("head_hash") and dict(result.heads) == (
+        recorded.get("heads") or {}
+    )
     report.add(
         "custody head hash matches the manifest",
-        result.head_hash == expected,
-        f"head {result.head_hash}, manifest {expected}",
+        same,
+        ""
+        if same
+        else f"log {result.head_hash or dict(result.heads)}, manifest "
+        f"{recorded.get('head_hash') or recorded.get('heads')}",
     )
 
 

@@ -17,8 +17,10 @@ def build(tmp_path: Path, inp: BundleInput, name: str = "bundle", **kwargs) -> B
     return build_bundle(inp, tmp_path / name, **kwargs)
 
 
-def small_input(profile: str = "IN-MLA", **changes) -> BundleInput:
-    inp = demo_bundle_input(profile, files_per_exhibit=12, exhibits=2)
+def small_input(profile: str = "IN-MLA", custody_format: str = "ledger", **changes) -> BundleInput:
+    inp = demo_bundle_input(
+        profile, files_per_exhibit=12, exhibits=2, custody_format=custody_format
+    )
     return dataclasses.replace(inp, **changes) if changes else inp
 
 

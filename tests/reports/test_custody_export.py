@@ -87,6 +87,6 @@ def test_bundle_prints_ledger_events_and_gap_warning(tmp_path):
     case = dataclasses.replace(inp.case_data, custody_events=tuple(chain_events(events)))
     result = build_bundle(dataclasses.replace(inp, case_data=case, draft=True), tmp_path / "b")
     text = squeeze("\n".join(page_texts(result.pdf_path).values()))
-    assert squeeze("CUSTODY GAP: the receiver of the previous transfer") in text
+    assert squeeze("CUSTODY GAP: released by someone other than the previous receiver") in text
     assert squeeze("21/01/2026 12:30:00 IST") in text
     assert any("C-EX-001-03" in str(p) for p in result.problems)

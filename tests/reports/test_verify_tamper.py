@@ -80,9 +80,10 @@ def test_edited_manifest_is_caught_even_with_new_sums(copy):
 
 def test_edited_custody_line_is_caught_even_with_new_sums(copy):
     lines = (copy / "custody.jsonl").read_bytes().splitlines()
-    event = json.loads(lines[1])
-    event["received_by"] = "Somebody Else"
-    lines[1] = canonical_json(event)
+    number = next(i for i, line in enumerate(lines) if b'"checked-out"' in line)
+    event = json.loads(lines[number])
+    event["received_by"]["name"] = "Somebody Else"
+    lines[number] = canonical_json(event)
     (copy / "custody.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     assert "SHA256SUMS" in _failed(verify_bundle(copy))
     _rewrite_sums(copy)
@@ -90,9 +91,12 @@ def test_edited_custody_line_is_caught_even_with_new_sums(copy):
     assert "custody chain" in failed
 
 
-def test_rechained_custody_is_caught_by_head_hash(copy):
+def test_rechained_simple_custody_is_caught_by_head_hash(tmp_path):
     from reports.custody_chain import chain_events, custody_jsonl
 
+    copy = build_bundle(small_input("IN-MLA", custody_format="simple"), tmp_path / "s").folder
+    assert (copy / "custody-verify.py").is_file()
+    assert verify_bundle(copy).ok
     events = [json.loads(line) for line in (copy / "custody.jsonl").read_bytes().splitlines()]
     events[0]["remarks"] = "rewritten history"
     (copy / "custody.jsonl").write_bytes(custody_jsonl(chain_events(events)))
@@ -100,6 +104,19 @@ def test_rechained_custody_is_caught_by_head_hash(copy):
     failed = _failed(verify_bundle(copy))
     assert "custody chain" not in failed
     assert "custody head hash matches the manifest" in failed
+
+
+def test_ledger_bundle_ships_the_ledger_verifier(copy):
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "standalone_verifier.py", "custody.jsonl"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_cli_exit_codes(copy, original):
