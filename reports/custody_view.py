@@ -76,6 +76,12 @@ def view(event: Mapping[str, Any], index: int = 0) -> dict[str, str]:
 
 def _remarks(event: Mapping[str, Any]) -> str:
     text = str(event.get("remarks") or "")
+    if event.get("actor") and event.get("signer"):
+        actor = event["actor"]
+        name = actor.get("name") if isinstance(actor, Mapping) else actor
+        text = " ".join(
+            p for p in (f"signed by {name} (key {str(event['signer'])[:12]}…)", text) if p
+        )
     if event.get("exception") is True:
         broken = "; ".join(str(v) for v in event.get("violations") or [])
         flag = f"EXCEPTION recorded with justification: {event.get('exception_justification')}"

@@ -168,3 +168,12 @@ def iter_csv_rows(path: Path) -> Iterator[FileRow]:
                 created=record.get("created", ""),
                 sha256=record.get("sha256", ""),
             )
+
+
+def request_from_dict(data: Mapping[str, Any] | None) -> RequestData:
+    """Request data from a plain mapping (e.g. ``MlaRequest.data`` in the case database).
+
+    Raises:
+        UserInputError: unknown key or wrong shape, naming the dotted path to fix.
+    """
+    return build_dataclass(RequestData, data or {}, "request")
