@@ -26,8 +26,8 @@ EXIT_CANCELLED = 130
 def run_cli(group: click.Group, argv: list[str]) -> int:
     """Run the click group, turning expected failures into one-line errors."""
     try:
-        # With standalone_mode=False click returns (not raises) the code of ctx.exit(n).
         result = group.main(args=argv, prog_name="sealbag", standalone_mode=False)
+        # with standalone_mode=False, click returns ctx.exit(n)'s code instead of exiting
         if isinstance(result, int) and not isinstance(result, bool):
             return result
     except click.exceptions.Exit as exc:
