@@ -105,9 +105,19 @@ def _check_signature(pdf_path: Path, report: VerifyReport) -> None:
             )
 
 
+def _check_status(manifest: dict[str, Any], report: VerifyReport) -> None:
+    status = manifest.get("status")
+    report.add(
+        "bundle is final",
+        status == "final",
+        "" if status == "final" else f"status is {status!r}: a draft is not for transmission",
+    )
+
+
 def _check_pdf(
     pdf_path: Path, manifest: dict[str, Any], manifest_sha: str, report: VerifyReport
 ) -> None:
+    _check_status(manifest, report)
     texts = page_texts(pdf_path)
     total = len(texts)
     cover = re.sub(r"\s+", "", texts.get(1, ""))
@@ -255,7 +265,7 @@ def _verify_pdf_alone(pdf_path: Path, report: VerifyReport) -> None:
     _check_pdf(pdf_path, manifest, _sha256(manifest_bytes), report)
     _check_signature(pdf_path, report)
     report.add(
-        "PDF's own hash",
+        "PDF's own hash (informational)",
         True,
         "not checkable from the PDF alone; compare with the "
         "detached SHA256SUMS or the transmittal letter",

@@ -253,3 +253,13 @@ def test_draft_builds_with_watermark(tmp_path):
     assert "request.facts: required by profile IN-MLA" in texts[1]
     manifest = (result.folder / "manifest.json").read_text()
     assert '"status": "draft"' in manifest
+
+
+def test_draft_does_not_verify_as_final(tmp_path):
+    from reports.verify import verify_bundle
+
+    inp = dataclasses.replace(_with_request(small_input(), facts=""), draft=True)
+    result = build_bundle(inp, tmp_path / "out")
+    report = verify_bundle(result.folder)
+    failed = [c.name for c in report.checks if not c.ok]
+    assert failed == ["bundle is final"]
