@@ -55,3 +55,30 @@ def test_bad_profiles_are_rejected(tmp_path, monkeypatch, body, message):
 def test_unknown_profile_lists_known_ones():
     with pytest.raises(UserInputError, match="known: COE-ART29"):
         load_profile("XX-NOPE")
+
+
+@pytest.mark.parametrize("profile", list_profiles())
+def test_request_template_loads_back(profile):
+    import yaml
+
+    from reports.loading import request_from_dict
+    from reports.request_template import request_template
+
+    text = request_template(profile)
+    request = request_from_dict(yaml.safe_load(text))
+    assert request.request_type == load_profile(profile).request_type
+    required = [s for s in load_profile(profile).required if s.startswith("request.")]
+    assert text.count("REQUIRED") >= len({s.split("[]")[0] for s in required}) // 2
+
+
+def test_missing_font_names_the_package(monkeypatch):
+    from reports import fonts
+
+    monkeypatch.setattr(fonts, "_registered", False)
+    monkeypatch.setitem(
+        fonts.FONT_FILES,
+        fonts.DEVANAGARI,
+        ("/nonexistent/NotoSansDevanagari.ttf", "fonts-noto-core"),
+    )
+    with pytest.raises(UserInputError, match="install the Debian package fonts-noto-core"):
+        fonts.register_fonts()
