@@ -37,6 +37,7 @@ from forensics.progress import (
     ProgressUpdate,
     no_progress,
 )
+from forensics.textsafe import escape_for_display
 
 DEFAULT_MEMORY_LIMIT = 2 << 30
 DEFAULT_STALL_TIMEOUT = 120.0
@@ -185,8 +186,11 @@ def run_catalog(
                 finished = True
                 break
             elif kind == "error":
-                summary.error = f"the catalog stopped: {message[1]}"
+                detail = message[1] if len(message) > 1 and isinstance(message[1], str) else "?"
+                summary.error = f"the catalog stopped: {escape_for_display(detail)[:600]}"
                 break
+            else:
+                raise WireError(f"unknown message {str(kind)[:40]!r}")
     except KeyboardInterrupt:
         summary.status = RunStatus.CANCELLED
         summary.error = "cancelled: interrupted from the keyboard"

@@ -52,3 +52,12 @@ def pickle_worker(conn: Any, job: dict[str, Any]) -> None:
 
 def exit_worker(conn: Any, job: dict[str, Any]) -> None:
     os._exit(7)
+
+
+def unknown_message_worker(conn: Any, job: dict[str, Any]) -> None:
+    conn.send(["launch-missiles", 1])
+    time.sleep(30)
+
+
+def hostile_error_worker(conn: Any, job: dict[str, Any]) -> None:
+    conn.send(["error", "bad\udcff name \u202e in message"])

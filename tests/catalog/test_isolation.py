@@ -52,11 +52,18 @@ def test_memory_blowup_is_contained_by_the_address_space_limit(some_file: Path) 
     assert "out of memory" in (summary.error or "") or "crashed" in (summary.error or "")
 
 
-@pytest.mark.parametrize("worker", ["garbage_worker", "pickle_worker"])
+@pytest.mark.parametrize("worker", ["garbage_worker", "pickle_worker", "unknown_message_worker"])
 def test_malformed_messages_fail_the_run(some_file: Path, worker: str) -> None:
     summary = run_catalog(some_file, ListSink(), worker=f"{FAULTY}:{worker}")
     assert summary.status is RunStatus.FAILED
     assert "malformed" in (summary.error or "")
+
+
+def test_worker_error_text_is_escaped(some_file: Path) -> None:
+    summary = run_catalog(some_file, ListSink(), worker=f"{FAULTY}:hostile_error_worker")
+    assert summary.status is RunStatus.FAILED
+    assert "⟨0xFF⟩" in (summary.error or "") and "⟨U+202E⟩" in (summary.error or "")
+    (summary.error or "").encode("utf-8")  # no lone surrogate left
 
 
 def test_worker_exiting_early_fails_the_run(some_file: Path) -> None:
