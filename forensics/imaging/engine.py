@@ -392,10 +392,11 @@ def _run(
             rec, source=opened.reader if verify_source else None,
             progress=progress, cancel=cancel,
         )
-    except OperationCancelled:
-        rec = base.record(AcquisitionState.COMPLETED)
+    except OperationCancelled as exc:
+        # the image itself is complete; only its verification was stopped
+        rec = base.record(AcquisitionState.COMPLETED, f"verification cancelled: {exc.reason}")
         write_record(rec, rec_path)
-        raise
+        raise AcquisitionCancelled(exc.reason, rec) from exc
     state = (AcquisitionState.VERIFIED if base.verification.matched
              else AcquisitionState.VERIFICATION_FAILED)
     rec = base.record(state)
