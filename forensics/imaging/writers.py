@@ -226,7 +226,8 @@ class EwfStreamWriter:
         out = self._proc.stdout
 
         def drain() -> None:
-            self._stderr.append(out.read())
+            with out:
+                self._stderr.append(out.read())
 
         self._reader = threading.Thread(target=drain, name="sealbag-ewf-output", daemon=True)
         self._reader.start()
