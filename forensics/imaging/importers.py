@@ -199,10 +199,23 @@ def parse_dc3dd_log(text: str, *, imported_from: str | None = None) -> Acquisiti
     if size is None:
         unconfirmed.append("source.size")
     bad = re.search(r"(\d+) bad sectors replaced by zeros", text)
+    bad_count = int(bad.group(1)) if bad else 0
     errors: list[ErrorRange] = []
-    if bad and int(bad.group(1)):
-        unconfirmed.append("error_ranges (dc3dd logs a count of bad sectors, not where they are)")
-        errors.append(ErrorRange(-1, int(bad.group(1)) * sector, "bad sectors (location not logged)"))
+    for m in re.finditer(r"^\[!!\] reading `.*?' at sector (\d+): (.+)$", text, re.MULTILINE):
+        start = int(m.group(1)) * sector
+        if errors and errors[-1].end == start and errors[-1].error == m.group(2).strip():
+            prev = errors.pop()
+            errors.append(ErrorRange(prev.offset, prev.length + sector, prev.error))
+        else:
+            errors.append(ErrorRange(start, sector, m.group(2).strip()))
+    if bad_count:
+        unconfirmed.append(
+            "error_ranges (locations come from dc3dd's per-sector warning lines, whose layout "
+            "was not checked against a real faulty device)"
+        )
+        if sum(e.length for e in errors) != bad_count * sector:
+            unconfirmed.append(f"error_ranges (dc3dd counted {bad_count} bad sectors; "
+                               "their locations are not all in the log)")
     checks = []
     if out:
         for line in out.group(2).splitlines():
@@ -226,7 +239,7 @@ def parse_dc3dd_log(text: str, *, imported_from: str | None = None) -> Acquisiti
         source=SourceIdentity(path=inp.group(1) if inp else "", kind="unknown",
                               media_format="unknown", size=size or 0, sector_size=sector),
         fmt="raw", image=out.group(1) if out else "", source_hashes=src_hashes,
-        image_hashes=img_hashes, size=size, errors=errors,
+        image_hashes=img_hashes, size=size, errors=errors, zero_filled=bad_count * sector,
         started=_dc3dd_time(head.group(2)) if head else None,
         ended=_dc3dd_time(tail.group(1)) if tail else None, speed=speed,
         verification=Verification(
@@ -244,7 +257,7 @@ def _record(
     fmt: str, image: str, source_hashes: dict[str, str], image_hashes: dict[str, str],
     size: int | None, errors: list[ErrorRange], started: str | None, ended: str | None,
     speed: float | None, verification: Verification, imported_from: str | None,
-    unconfirmed: list[str], written: int | None = None,
+    unconfirmed: list[str], written: int | None = None, zero_filled: int | None = None,
 ) -> AcquisitionRecord:
     warnings = [f"imported from {tool.name}; original state: {state_text or 'not stated'}"]
     if not ok:
@@ -259,7 +272,9 @@ def _record(
         output_dir=str(Path(image).parent) if image else "", segment_size=None, segments=(),
         algorithms=tuple(sorted(source_hashes)), source_hashes=source_hashes,
         image_hashes=image_hashes, padding_bytes=0, bytes_total=size or 0,
-        bytes_read=size or 0, bytes_zero_filled=sum(e.length for e in errors),
+        bytes_read=size or 0,
+        bytes_zero_filled=(zero_filled if zero_filled is not None
+                           else sum(e.length for e in errors)),
         error_ranges=tuple(errors), error_policy="as configured in " + tool.name,
         started=started or "", ended=ended, duration_seconds=None, speed_mb_per_s=speed,
         verification=verification, abort_reason=None if ok else (state_text or None),
