@@ -72,7 +72,9 @@ class MediaReader(Protocol):
     def __enter__(self) -> Self: ...
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
 
@@ -196,9 +198,19 @@ class EwfReader(_BaseReader):
     """An EWF (E01/Ex01) set read through libewf."""
 
     _HEADERS = (
-        "case_number", "description", "examiner_name", "evidence_number", "notes",
-        "acquiry_date", "system_date", "acquiry_operating_system", "acquiry_software",
-        "acquiry_software_version", "model", "serial_number", "device_label",
+        "case_number",
+        "description",
+        "examiner_name",
+        "evidence_number",
+        "notes",
+        "acquiry_date",
+        "system_date",
+        "acquiry_operating_system",
+        "acquiry_software",
+        "acquiry_software_version",
+        "model",
+        "serial_number",
+        "device_label",
     )
 
     def __init__(self, segments: list[Path]) -> None:

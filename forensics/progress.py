@@ -132,8 +132,6 @@ def scaled(progress: ProgressFn, stage: str) -> ProgressFn:
     """Return a callback that relabels every update with ``stage``."""
 
     def forward(update: ProgressUpdate) -> None:
-        progress(
-            ProgressUpdate(stage, update.done, update.total, update.unit, update.message)
-        )
+        progress(ProgressUpdate(stage, update.done, update.total, update.unit, update.message))
 
     return forward

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from forensics.errors import ForensicsError, OperationCancelled
 from forensics.progress import CancelToken, ProgressUpdate, RateMeter
@@ -43,7 +44,37 @@ def run_cli(group: click.Group, argv: list[str]) -> int:
     except KeyboardInterrupt:
         click.echo("sealbag: interrupted", err=True)
         return EXIT_CANCELLED
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None) or exc
+        reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(exc).__name__
+        click.echo(
+            f"sealbag: error: the database refused the change ({reason}); nothing was written",
+            err=True,
+        )
+        return EXIT_ERROR
+    except Exception as exc:  # a bug: keep the traceback, show one line
+        log = _write_crash_log()
+        click.echo(
+            f"sealbag: internal error: {type(exc).__name__}: {exc} "
+            f"(details in {log}); please report it",
+            err=True,
+        )
+        return EXIT_ERROR
     return EXIT_OK
+
+
+def _write_crash_log() -> Path:
+    import traceback
+
+    from forensics.database.session import data_dir
+
+    folder = data_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "sealbag-cli-errors.log"
+    with log.open("a", encoding="utf-8") as fh:
+        fh.write(f"--- {datetime.now().astimezone().isoformat()} argv={sys.argv!r}\n")
+        fh.write(traceback.format_exc())
+    return log
 
 
 def _json_default(value: Any) -> Any:
@@ -94,11 +125,18 @@ def progress_bar(
     console = Console(stderr=True)
     show = enabled and console.is_terminal
     columns_bytes = (
-        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-        DownloadColumn(binary_units=True), TransferSpeedColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        DownloadColumn(binary_units=True),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
     )
     columns_items = (
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
     )
     tasks: dict[str, int] = {}
     meter = RateMeter()
@@ -131,3 +169,72 @@ def progress_bar(
                 items_bar.stop()
     if sys.stderr.isatty() and enabled and not show:
         click.echo("", err=True)
+
+
+def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--db URL`` (default ``$SEALBAG_DB``, else the per-user SQLite file)."""
+    return click.option(
+        "--db",
+        "db_url",
+        envvar="SEALBAG_DB",
+        metavar="URL",
+        help="Database URL or SQLite file (default: $SEALBAG_DB, else the per-user database).",
+    )(func)
+
+
+def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--store DIR`` (default ``$SEALBAG_STORE``, else the per-user evidence folder)."""
+    return click.option(
+        "--store",
+        "store_root",
+        envvar="SEALBAG_STORE",
+        metavar="DIR",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Evidence store folder for new cases (default: $SEALBAG_STORE or per-user).",
+    )(func)
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--json`` (machine-readable output on stdout)."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")(func)
+
+
+@contextmanager
+def database(db_url: str | None) -> Iterator[Any]:
+    """Open the case database for one command and close it afterwards."""
+    from forensics.database import open_database
+
+    db = open_database(db_url)
+    try:
+        if db.backup_path is not None:
+            click.echo(
+                f"sealbag: schema upgraded; previous copy kept at {db.backup_path}", err=True
+            )
+        yield db
+    finally:
+        db.close()
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> None:
+    """A plain text table on stdout (``columns`` = (key, heading))."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for _, heading in columns:
+        table.add_column(heading, overflow="fold")
+    for row in rows:
+        table.add_row(*[safe_text(row.get(key)) for key, _ in columns])
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(soft_wrap=True, width=200)
+    console.print(table)
+
+
+def safe_text(value: Any) -> str:
+    """Text for a terminal: control and bidi characters shown as visible escapes."""
+    from forensics.textsafe import escape_for_display
+
+    if value is None:
+        return ""
+    return escape_for_display(str(value))

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "app.cli.custody",
     "app.cli.bundle",
     "app.cli.demo",
+    "app.cli.dbadmin",
 )
 
 

@@ -1,0 +1,42 @@
+"""``python -m bench``: run every benchmark and collect bench-results/RESULTS.md."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from bench.common import RESULTS
+
+BENCHMARKS = ("bench_database", "bench_acquire", "bench_catalog", "bench_bundle")
+
+
+def main() -> int:
+    failures = 0
+    for name in BENCHMARKS:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bench.{name}":
+                raise
+            continue
+        print(f"== {name}", flush=True)
+        try:
+            module.main([])
+        except Exception as exc:  # one broken benchmark must not hide the others
+            failures += 1
+            print(f"{name} failed: {exc}", file=sys.stderr)
+    parts = [
+        p.read_text(encoding="utf-8")
+        for p in sorted(RESULTS.glob("*.md"))
+        if p.name != "RESULTS.md"
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "RESULTS.md").write_text(
+        "# Sealbag benchmark results\n\n" + "\n".join(parts), encoding="utf-8"
+    )
+    print(f"results: {RESULTS / 'RESULTS.md'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
