@@ -86,7 +86,7 @@ def _machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write the table."""
-    from forensics.imaging import parse_size
+    from forensics.units import parse_size
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="2G", help="source size (default 2G)")

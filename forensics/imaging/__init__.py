@@ -10,7 +10,6 @@ from forensics.imaging.engine import (
     AcquisitionFailed,
     ImageVerificationFailed,
     acquire_image,
-    parse_size,
     safe_image_name,
 )
 from forensics.imaging.record import (
@@ -46,7 +45,6 @@ __all__ = [
     "Verification",
     "acquire_image",
     "open_source",
-    "parse_size",
     "read_record",
     "record_path",
     "safe_image_name",

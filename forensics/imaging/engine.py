@@ -101,19 +101,6 @@ def safe_image_name(value: str) -> str:
     return cleaned
 
 
-def parse_size(text: str) -> int:
-    """Parse ``2G``, ``650M``, ``1.5GiB`` or a byte count (binary multiples).
-
-    Raises:
-        UserInputError: the text is not a size.
-    """
-    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*", text, re.IGNORECASE)
-    if not m:
-        raise UserInputError(f"not a size: {text!r} (use e.g. 2G, 650M or 1048576)")
-    power = " KMGTP".index(m.group(2).upper() or " ")
-    return int(float(m.group(1)) * (1024**power))
-
-
 def acquire_image(
     source: str | os.PathLike[str] | OpenedSource,
     out_dir: str | os.PathLike[str],
@@ -364,14 +351,15 @@ def _run(
             offset += size
         _publish(staging, base.out, [p.name for p in files] + _extra_files(writer))
         base.segments = tuple(segments)
-    except OperationCancelled as exc:
+    except (OperationCancelled, KeyboardInterrupt) as exc:
+        reason = getattr(exc, "reason", "interrupted from the keyboard")
         base.ended, base.seconds = _now(), time.monotonic() - started
         base.bytes_read, base.errors = result.bytes_read, result.error_ranges
         _abandon(staging, keep_partial)
-        rec = base.record(AcquisitionState.CANCELLED, exc.reason)
+        rec = base.record(AcquisitionState.CANCELLED, reason)
         write_record(rec, rec_path)
         _emit(on_event, "aborted", rec)
-        raise AcquisitionCancelled(exc.reason, rec) from exc
+        raise AcquisitionCancelled(reason, rec) from exc
     except (ForensicsError, OSError) as exc:
         base.ended, base.seconds = _now(), time.monotonic() - started
         base.bytes_read, base.errors = result.bytes_read, result.error_ranges
@@ -392,11 +380,12 @@ def _run(
             rec, source=opened.reader if verify_source else None,
             progress=progress, cancel=cancel,
         )
-    except OperationCancelled as exc:
+    except (OperationCancelled, KeyboardInterrupt) as exc:
         # the image itself is complete; only its verification was stopped
-        rec = base.record(AcquisitionState.COMPLETED, f"verification cancelled: {exc.reason}")
+        reason = getattr(exc, "reason", "interrupted from the keyboard")
+        rec = base.record(AcquisitionState.COMPLETED, f"verification cancelled: {reason}")
         write_record(rec, rec_path)
-        raise AcquisitionCancelled(exc.reason, rec) from exc
+        raise AcquisitionCancelled(reason, rec) from exc
     state = (AcquisitionState.VERIFIED if base.verification.matched
              else AcquisitionState.VERIFICATION_FAILED)
     rec = base.record(state)

@@ -161,6 +161,10 @@ class Verification:
         """True when every check matched."""
         return self.result == "match"
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return _plain(asdict(self))
+
 
 @dataclass(frozen=True, slots=True)
 class ToolInfo:

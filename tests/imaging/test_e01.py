@@ -48,7 +48,7 @@ def test_e01_passes_ewfverify_and_shows_metadata(tmp_path: Path, size: int) -> N
     assert rec.container_hashes_stored["md5"] == rec.image_hashes["md5"]
     first = tmp_path / "out" / "EX-001.E01"
     assert first.exists()
-    assert [s.path for s in rec.segments][0] == "EX-001.E01"
+    assert rec.segments[0].path == "EX-001.E01"
     if size > 2 << 20:
         assert len(rec.segments) >= 3
     for seg in rec.segments:

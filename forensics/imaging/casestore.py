@@ -1,0 +1,188 @@
+"""Keep acquisitions in the case database and the case's evidence store folder.
+
+Case mode runs in three short transactions so a crash is visible afterwards:
+:func:`begin_case_acquisition` adds an ``Acquisition`` row in state ``running``
+(and says where the image goes: ``<case folder>/images/<exhibit>/``), the
+imaging runs with no database transaction open, then
+:func:`finish_case_acquisition` stores the final record, the image files (as
+``StoredFile`` rows with their SHA-256) and audit entries for the custody events.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forensics.casework.audit import record_audit
+from forensics.casework.exhibits import get_exhibit_row
+from forensics.casework.people import find_person
+from forensics.database.enums import AcquisitionState as DbState
+from forensics.database.enums import StoredFileKind, VerificationResult
+from forensics.database.models import Acquisition, Case, StoredFile
+from forensics.errors import UserInputError
+from forensics.imaging.engine import safe_image_name
+from forensics.imaging.record import AcquisitionRecord
+from forensics.store import sha256_file
+
+_STATE = {
+    "in_progress": DbState.RUNNING,
+    "completed": DbState.COMPLETED,
+    "verified": DbState.COMPLETED,
+    "verification_failed": DbState.FAILED,
+    "failed": DbState.FAILED,
+    "cancelled": DbState.CANCELLED,
+    "imported": DbState.IMPORTED,
+}
+_VERIFICATION = {
+    "match": VerificationResult.MATCH,
+    "mismatch": VerificationResult.MISMATCH,
+    "not_run": VerificationResult.NOT_RUN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAcquisitionTarget:
+    """Where a case-mode acquisition goes and which row records it."""
+
+    acquisition_id: int
+    case_reference: str
+    exhibit_reference: str
+    examiner_name: str | None
+    out_dir: Path
+    case_folder: Path | None
+
+
+def begin_case_acquisition(
+    session: Session, case_reference: str, exhibit_reference: str, *, fmt: str,
+    source_path: str, examiner: str | None = None, out_dir: Path | None = None,
+) -> CaseAcquisitionTarget:
+    """Add a ``running`` acquisition row for an exhibit and pick its folder.
+
+    Args:
+        session: open session (the caller commits).
+        case_reference, exhibit_reference: existing case and exhibit.
+        fmt: raw, split or e01.
+        source_path: what is being imaged.
+        examiner: ID number, ``#id`` or name of a registered person.
+        out_dir: override the store folder (``<case folder>/images/<exhibit>``).
+
+    Raises:
+        NotFoundError: no such case, exhibit or person.
+        UserInputError: the case has no evidence folder and no ``out_dir`` was given.
+    """
+    exhibit = get_exhibit_row(session, case_reference, exhibit_reference)
+    case = session.get(Case, exhibit.case_id)
+    assert case is not None
+    person = find_person(session, examiner) if examiner else None
+    case_folder = Path(case.store_path) if case.store_path else None
+    if out_dir is None:
+        if case_folder is None:
+            raise UserInputError(
+                f"case {case.reference} has no evidence store folder; pass --out DIR"
+            )
+        out_dir = case_folder / "images" / safe_image_name(exhibit.exhibit_id)
+    row = Acquisition(
+        exhibit_id=exhibit.id, state=DbState.RUNNING, origin="sealbag", format=fmt,
+        source_path=source_path, examiner_id=person.id if person else None,
+    )
+    session.add(row)
+    session.flush()
+    record_audit(session, "acquisition.start", target_type="acquisition",
+                 target_id=str(row.id), case_id=case.id,
+                 person_id=person.id if person else None,
+                 details={"exhibit": exhibit.exhibit_id, "source": source_path, "format": fmt})
+    return CaseAcquisitionTarget(
+        acquisition_id=row.id, case_reference=case.reference,
+        exhibit_reference=exhibit.exhibit_id, examiner_name=person.name if person else None,
+        out_dir=out_dir, case_folder=case_folder,
+    )
+
+
+def finish_case_acquisition(
+    session: Session, target: CaseAcquisitionTarget, record: AcquisitionRecord,
+    record_file: Path | None, events: list[tuple[str, dict[str, Any]]] = (),
+) -> Acquisition:
+    """Store the final record of a case-mode acquisition (any end state).
+
+    Args:
+        session: open session (the caller commits).
+        target: what :func:`begin_case_acquisition` returned.
+        record: the final acquisition record.
+        record_file: the JSON record written beside the image.
+        events: custody events collected from the engine's ``on_event`` hook;
+            each becomes an audit entry until the custody ledger takes them.
+    """
+    row = session.get(Acquisition, target.acquisition_id)
+    assert row is not None
+    case_id = row.exhibit.case_id
+    row.state = _STATE.get(record.state, DbState.FAILED)
+    row.source_identity = record.to_dict()["source"]
+    row.started_at = _parse_time(record.started)
+    row.ended_at = _parse_time(record.ended)
+    row.size_bytes = record.bytes_total
+    row.bytes_read = record.bytes_read
+    row.source_hashes = dict(record.source_hashes)
+    row.image_hashes = dict(record.image_hashes)
+    row.sha256 = record.image_hashes.get("sha256")
+    row.error_ranges = [e for e in record.to_dict()["error_ranges"]]
+    row.verification = _VERIFICATION.get(record.verification.result, VerificationResult.NOT_RUN)
+    row.verification_details = record.to_dict()["verification"]
+    row.image_files = [s for s in record.to_dict()["segments"]]
+    row.record = record.to_dict()
+    row.record_path = str(record_file) if record_file else None
+    row.abort_reason = record.abort_reason
+    if record.state in ("completed", "verified", "verification_failed"):
+        _store_files(session, case_id, target, record, record_file)
+    for kind, details in events:
+        record_audit(session, f"acquisition.{kind}", target_type="acquisition",
+                     target_id=str(row.id), case_id=case_id, person_id=row.examiner_id,
+                     details=details)
+    record_audit(session, f"acquisition.{record.state}", target_type="acquisition",
+                 target_id=str(row.id), case_id=case_id, person_id=row.examiner_id,
+                 details={"abort_reason": record.abort_reason,
+                          "verification": record.verification.result})
+    session.flush()
+    return row
+
+
+def _store_files(
+    session: Session, case_id: int, target: CaseAcquisitionTarget, record: AcquisitionRecord,
+    record_file: Path | None,
+) -> None:
+    if target.case_folder is None:
+        return
+    out = Path(record.output_dir)
+    entries = [(out / s.path, StoredFileKind.IMAGE, s.size, s.sha256) for s in record.segments]
+    if record_file is not None:
+        digest, size = sha256_file(record_file)
+        entries.append((record_file, StoredFileKind.RECORD, size, digest))
+    for path, kind, size, digest in entries:
+        try:
+            rel = Path(os.path.relpath(path.resolve(), target.case_folder.resolve()))
+        except ValueError:
+            continue
+        if rel.parts and rel.parts[0] == "..":
+            continue  # written outside the store (--out): not a store file
+        existing = session.scalar(select(StoredFile).where(
+            StoredFile.case_id == case_id, StoredFile.relative_path == rel.as_posix()))
+        if existing is None:
+            session.add(StoredFile(
+                case_id=case_id, kind=kind, relative_path=rel.as_posix(), size=size,
+                sha256=digest,
+                description=f"acquisition {target.acquisition_id} of {target.exhibit_reference}",
+            ))
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
