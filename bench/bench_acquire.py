@@ -6,13 +6,15 @@ reports each tool's throughput, its ratio to ``md5sum`` and its peak memory.
 
 Run: ``python -m bench.bench_acquire [--size 2G] [--repeat 3] [--workdir DIR]``.
 Prints a markdown table and writes it to ``bench-results/acquire.md``.
+
+A second Sealbag row writes the copy through the page cache instead of with
+``O_DIRECT``, to show why the writer uses ``O_DIRECT``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import ssl
 import statistics
@@ -22,25 +24,29 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path("bench-results") / "acquire.md"
+from bench.common import write_table
 
 _SEALBAG_SNIPPET = """
 import sys
 from forensics.imaging import acquire_image
 rec = acquire_image(sys.argv[1], sys.argv[2], fmt="raw", name="bench",
-                    algorithms=("md5", "sha1", "sha256"), verify=False)
+                    algorithms=("md5", "sha1", "sha256"), verify=False,
+                    direct_io=sys.argv[3] == "direct")
 print(rec.source_hashes["md5"])
+print(rec.writer, file=sys.stderr)
 """
 
 
 def _run(
-    cmd: list[str], env: dict[str, str] | None, rss_file: Path
+    cmd: list[str], env: dict[str, str] | None, rss_file: Path, source: Path
 ) -> tuple[float, float | None, str]:
     """Run ``cmd``; return wall seconds, peak RSS in MB (when GNU time exists) and stdout."""
     # flush dirty pages left by the previous run, so its writeback does not
     # steal CPU from this one
     os.sync()
     time.sleep(0.5)
+    # proactive reclaim (e.g. DAMON) may have dropped some of the source's pages
+    _warm(source)
     gnu_time = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
     full = [gnu_time, "-f", "%M", "-o", str(rss_file), *cmd] if gnu_time else cmd
     start = time.perf_counter()
@@ -62,26 +68,13 @@ def _make_source(path: Path, size: int) -> None:
             n = min(block, left)
             fh.write(os.urandom(n))
             left -= n
-    with open(path, "rb") as fh:  # pull it into the page cache
-        while fh.read(block):
+
+
+def _warm(path: Path) -> None:
+    """Pull the whole file into the page cache."""
+    with open(path, "rb") as fh:
+        while fh.read(8 << 20):
             pass
-
-
-def _machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{cpu}, {os.cpu_count()} logical CPUs, {mem_gb:.0f} GiB RAM; "
-        f"{platform.system()} {platform.release()}; Python {platform.python_version()}; "
-        f"{ssl.OPENSSL_VERSION}"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,8 +100,11 @@ def main(argv: list[str] | None = None) -> int:
                 ["dc3dd", f"if={src}", f"hof={work / 'dc3dd.out'}", "hash=md5", "hash=sha1",
                  "hash=sha256", "nwspc=on"] if shutil.which("dc3dd") else None
             ),
-            "sealbag acquire raw (md5+sha1+sha256, copy)": [
-                sys.executable, "-c", _SEALBAG_SNIPPET, str(src), str(work / "out"),
+            "sealbag acquire raw, buffered writes (md5+sha1+sha256, copy)": [
+                sys.executable, "-c", _SEALBAG_SNIPPET, str(src), str(work / "out"), "buffered",
+            ],
+            "**sealbag acquire raw, O_DIRECT writes (md5+sha1+sha256, copy)**": [
+                sys.executable, "-c", _SEALBAG_SNIPPET, str(src), str(work / "out"), "direct",
             ],
         }
         rows = []
@@ -121,42 +117,40 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.repeat):
                 shutil.rmtree(work / "out", ignore_errors=True)
                 (work / "dc3dd.out").unlink(missing_ok=True)
-                seconds, peak, out = _run(cmd, env, work / 'rss.txt')
+                seconds, peak, out = _run(cmd, env, work / 'rss.txt', src)
                 times.append(seconds)
                 peaks.append(peak)
                 if label == "md5sum":
                     md5_hex = out.split()[0]
-                elif label.startswith("sealbag") and md5_hex and out.strip() != md5_hex:
+                elif "sealbag" in label and md5_hex and out.strip() != md5_hex:
                     raise SystemExit("sealbag's MD5 differs from md5sum's: benchmark aborted")
             known = [p for p in peaks if p is not None]
             rows.append((label, statistics.median(times), size / statistics.median(times) / 1e6,
                          max(known) if known else None))
         base = rows[0][2]
         dc3dd = next((r[2] for r in rows if r[0].startswith("dc3dd")), None)
-        lines = [
-            f"Acquisition benchmark: {size / 2**30:.2f} GiB random file, page-cached, "
-            f"median of {args.repeat} run(s), verification off. Seconds are wall time of the "
-            "whole command (process start included).",
-            "",
-            f"Machine: {_machine()}",
-            "",
-            "| Tool | Seconds | MB/s | × md5sum | Peak RSS (MB) |",
-            "|---|---:|---:|---:|---:|",
-        ]
+        table_rows = []
         for label, seconds, mbps, peak in rows:
             if seconds is None:
-                lines.append(f"| {label} | not installed | | | |")
+                table_rows.append([label, "not installed", "", "", "", ""])
                 continue
-            peak_text = f"{peak:.0f}" if peak is not None else "n/a"
-            lines.append(f"| {label} | {seconds:.2f} | {mbps:.0f} | {mbps / base:.2f} | "
-                         f"{peak_text} |")
-        ours = rows[-1][2]
-        if dc3dd:
-            lines += ["", f"Sealbag / dc3dd throughput: {ours / dc3dd:.2f} ×"]
-        table = "\n".join(lines) + "\n"
-        print(table)
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(table, encoding="utf-8")
+            table_rows.append([
+                label, f"{seconds:.2f}", f"{mbps:.0f}", f"{mbps / base:.2f}",
+                f"{mbps / dc3dd:.2f}" if dc3dd else "n/a",
+                f"{peak:.0f}" if peak is not None else "n/a",
+            ])
+        write_table(
+            "acquire",
+            f"Acquisition: {size / 2**30:.2f} GiB random file (page-cached) to raw, "
+            "MD5 + SHA-1 + SHA-256, verification off",
+            ["Tool", "Seconds", "MB/s", "× md5sum", "× dc3dd", "Peak RSS (MB)"],
+            table_rows,
+            notes=(
+                f"Median of {args.repeat} run(s); seconds are wall time of the whole command "
+                "(process start included); MB = 10^6 bytes; the page cache is flushed "
+                f"(sync) before each run. Hashes by {ssl.OPENSSL_VERSION} through hashlib."
+            ),
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -241,8 +241,43 @@ def _find_record(image: Path) -> Path:
     return candidate
 
 
+@click.command("import-acquisition")
+@click.argument("log", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--case", "case_ref", help="Store the imported record in this case.")
+@click.option("--exhibit", "exhibit_ref", help="Exhibit the image belongs to (with --case).")
+@db_option
+@json_option
+def import_acquisition_command(
+    log: Path, case_ref: str | None, exhibit_ref: str | None, db_url: str | None, as_json: bool
+) -> None:
+    """Read a Guymager .info, ewfacquire or dc3dd log into an acquisition record."""
+    from forensics.errors import NotFoundError
+    from forensics.imaging.importers import import_log
+
+    if not log.is_file():
+        raise NotFoundError(f"log not found: {log}")
+    record = import_log(log)
+    if case_ref:
+        if not exhibit_ref:
+            raise UserInputError("--case needs --exhibit ID")
+        from forensics.imaging.casestore import import_case_acquisition
+
+        with database(db_url) as db, db.session() as session:
+            import_case_acquisition(session, case_ref, exhibit_ref, record, log)
+    if as_json:
+        echo_json(record.to_dict())
+        return
+    click.echo(f"imported {record.tool.name} {safe_text(record.tool.version)} record: "
+               f"{format_size(record.bytes_total)}")
+    for algo, value in record.source_hashes.items():
+        click.echo(f"  {algo:<6} {value}")
+    if record.unconfirmed_fields:
+        click.echo("  not stated in the log: " + ", ".join(record.unconfirmed_fields))
+
+
 def register(group: click.Group) -> None:
-    """Add ``acquire`` and ``verify`` to the root command group."""
+    """Add ``acquire``, ``verify`` and ``import-acquisition`` to the root command group."""
     group.add_command(acquire_command)
     group.add_command(verify_command)
+    group.add_command(import_acquisition_command)
 

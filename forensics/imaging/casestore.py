@@ -186,3 +186,46 @@ def _parse_time(text: str | None) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
+
+
+def import_case_acquisition(
+    session: Session, case_reference: str, exhibit_reference: str, record: AcquisitionRecord,
+    log_path: Path,
+) -> Acquisition:
+    """Store an acquisition record imported from another tool's log.
+
+    The log itself is kept in the case's evidence store (``logs/``, by SHA-256) so the
+    original stays available for cross-checking.
+
+    Raises:
+        NotFoundError: no such case or exhibit.
+    """
+    from forensics.store import EvidenceStore
+
+    exhibit = get_exhibit_row(session, case_reference, exhibit_reference)
+    case = session.get(Case, exhibit.case_id)
+    assert case is not None
+    data = record.to_dict()
+    row = Acquisition(
+        exhibit_id=exhibit.id, state=DbState.IMPORTED, origin=record.tool.name[:32],
+        format=record.image_format or "unknown", source_path=record.source.path or None,
+        source_identity=data["source"], started_at=None, ended_at=None,
+        size_bytes=record.bytes_total or None, bytes_read=record.bytes_read or None,
+        source_hashes=dict(record.source_hashes), image_hashes=dict(record.image_hashes),
+        sha256=record.image_hashes.get("sha256") or record.source_hashes.get("sha256"),
+        error_ranges=data["error_ranges"],
+        verification=_VERIFICATION.get(record.verification.result, VerificationResult.NOT_RUN),
+        verification_details=data["verification"], image_files=[], record=data,
+        abort_reason=record.abort_reason,
+    )
+    if case.store_path:
+        stored = EvidenceStore.add_attachment(Path(case.store_path), log_path)
+        row.record_path = str(Path(case.store_path) / stored.relative_path)
+    else:
+        row.record_path = str(log_path)
+    session.add(row)
+    session.flush()
+    record_audit(session, "acquisition.import", target_type="acquisition", target_id=str(row.id),
+                 case_id=case.id, details={"exhibit": exhibit.exhibit_id, "tool": record.tool.name,
+                                           "log": log_path.name})
+    return row

@@ -182,7 +182,7 @@ def acquire_image(
     )
     reader, identity = opened.reader, opened.identity
     try:
-        out = Path(out_dir)
+        out = Path(out_dir).absolute()
         out.mkdir(parents=True, exist_ok=True)
         stem = safe_image_name(name or exhibit_reference or Path(identity.path).name)
         _refuse_existing(out, stem)

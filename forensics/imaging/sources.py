@@ -23,8 +23,6 @@ from forensics.media import MediaFormat, MediaReader, discover_segments, open_me
 # errno values that mean the source is gone, not that a sector is bad
 VANISHED_ERRNOS = frozenset({errno.ENODEV, errno.ENXIO, errno.ENOENT, errno.EBADF, errno.ESTALE})
 
-_BLKGETSIZE64 = 0x80081272
-
 
 class SourceReader(Protocol):
     """What the acquisition engine reads from."""

@@ -264,3 +264,35 @@ def test_reacquire_split_and_e01_sources(tmp_path: Path) -> None:
     assert rec.source.media_format == "split"
     assert (tmp_path / "b" / "again.raw").read_bytes() == data
     assert rec.source_hashes["md5"] == hashlib.md5(data).hexdigest()
+
+
+_FULL_DISK_SCRIPT = """
+import resource, signal, sys
+from forensics.imaging import AcquisitionFailed, acquire_image
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000))
+try:
+    acquire_image(sys.argv[1], sys.argv[2], name="img", chunk_size=65536)
+except AcquisitionFailed as exc:
+    print("FAILED", exc.record.state, exc)
+"""
+
+
+def test_destination_write_error_fails_clearly(tmp_path: Path) -> None:
+    """A destination that refuses writes (EFBIG here, ENOSPC on a full disk) fails the run."""
+    import os
+    import sys
+
+    write_random(tmp_path / "src.bin", 600_000)
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK_SCRIPT, str(tmp_path / "src.bin"),
+         str(tmp_path / "out")],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo)},
+        check=False, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("FAILED failed acquisition failed: File too large"), proc.stdout
+    rec = read_record(record_path(tmp_path / "out", "img"))
+    assert rec.state == "failed"
+    assert not (tmp_path / "out" / "img.raw").exists()

@@ -135,3 +135,35 @@ def test_case_mode_failure_is_recorded(tmp_path: Path, capsys, database_url: str
             assert "multiple of 512" in row.abort_reason
     finally:
         db.close()
+
+
+def test_import_acquisition_into_case(tmp_path: Path, capsys, database_url: str) -> None:
+    from forensics.database import open_database
+    from forensics.database.enums import AcquisitionState
+    from forensics.database.models import Acquisition
+
+    store = tmp_path / "store"
+    ref = "FIR 9/2026"
+    _run(capsys, "case", "new", "--reference", ref, "--title", "T", "--db", database_url,
+         "--store", str(store))
+    _run(capsys, "exhibit", "add", "--case", ref, "--id", "EX-014", "--description", "stick",
+         "--db", database_url, "--store", str(store))
+    log = Path(__file__).parent / "data" / "guymager-sample.info"
+    code, out, err = _run(capsys, "import-acquisition", str(log), "--case", ref, "--exhibit",
+                          "EX-014", "--db", database_url, "--json")
+    assert code == 0, err
+    assert json.loads(out)["tool"]["name"] == "guymager"
+    db = open_database(database_url)
+    try:
+        with db.session() as session:
+            row = session.scalars(select(Acquisition)).one()
+            assert row.state is AcquisitionState.IMPORTED
+            assert row.origin == "guymager"
+            assert row.source_hashes["md5"] == "8a1f0c3a1c8b6d5e7f9a0b1c2d3e4f50"
+            kept = Path(row.record_path)
+            assert kept.is_relative_to(store)
+            assert kept.read_bytes() == log.read_bytes()
+    finally:
+        db.close()
+    code, out, _ = _run(capsys, "import-acquisition", str(log))
+    assert code == 0 and "not stated in the log" in out
