@@ -88,74 +88,37 @@ def acquire_command(
             raise UserInputError(
                 "--case needs --exhibit ID (register it with: sealbag exhibit add)"
             )
-        record = _acquire_into_case(acquire_image, source, case_ref, exhibit_ref, examiner,
-                                    out_dir, options, db_url, as_json)
+        record = _acquire_into_case(source, case_ref, exhibit_ref, examiner, out_dir, options,
+                                    db_url, as_json)
     _report(record, as_json)
 
 
-def _run(acquire_image, source: Path, out_dir: Path, options: dict[str, Any], as_json: bool,
-         events: list | None = None):
+def _run(acquire_image, source: Path, out_dir: Path, options: dict[str, Any], as_json: bool):
     from forensics.imaging import AcquisitionCancelled, AcquisitionFailed, ImageVerificationFailed
-
-    def on_event(kind: str, details: dict[str, Any]) -> None:
-        if events is not None:
-            events.append((kind, details))
 
     with progress_bar(f"acquire {source.name}") as (progress, cancel):
         try:
-            return acquire_image(source, out_dir, progress=progress, cancel=cancel,
-                                 on_event=on_event, **options)
+            return acquire_image(source, out_dir, progress=progress, cancel=cancel, **options)
         except (AcquisitionFailed, AcquisitionCancelled, ImageVerificationFailed) as exc:
             if as_json:
                 echo_json(exc.record.to_dict())
             raise
 
 
-def _acquire_into_case(acquire_image, source: Path, case_ref: str, exhibit_ref: str,
-                       examiner: str | None, out_dir: Path | None, options: dict[str, Any],
-                       db_url: str | None, as_json: bool):
-    from forensics.imaging.casestore import begin_case_acquisition, finish_case_acquisition
-    from forensics.imaging.record import record_path
+def _acquire_into_case(source: Path, case_ref: str, exhibit_ref: str, examiner: str | None,
+                       out_dir: Path | None, options: dict[str, Any], db_url: str | None,
+                       as_json: bool):
+    from forensics.imaging import AcquisitionCancelled, AcquisitionFailed, ImageVerificationFailed
+    from forensics.imaging.casestore import acquire_for_case
 
-    with database(db_url) as db:
-        with db.session() as session:
-            target = begin_case_acquisition(
-                session, case_ref, exhibit_ref, fmt=options["fmt"], source_path=str(source),
-                examiner=examiner, out_dir=out_dir,
-            )
-        events: list[tuple[str, dict[str, Any]]] = []
-        options = options | {
-            "case_reference": target.case_reference,
-            "exhibit_reference": target.exhibit_reference,
-            "examiner": target.examiner_name or examiner,
-        }
+    with database(db_url) as db, progress_bar(f"acquire {source.name}") as (progress, cancel):
         try:
-            record = _run(acquire_image, source, target.out_dir, options, as_json, events)
-        except BaseException as exc:
-            record = getattr(exc, "record", None)
-            with db.session() as session:
-                if record is not None:
-                    finish_case_acquisition(session, target, record,
-                                            record_path(record.output_dir, record.image_name),
-                                            events)
-                else:
-                    _mark_failed(session, target.acquisition_id, exc)
+            return acquire_for_case(db, case_ref, exhibit_ref, source, examiner=examiner,
+                                    out_dir=out_dir, progress=progress, cancel=cancel, **options)
+        except (AcquisitionFailed, AcquisitionCancelled, ImageVerificationFailed) as exc:
+            if as_json:
+                echo_json(exc.record.to_dict())
             raise
-        with db.session() as session:
-            finish_case_acquisition(session, target, record,
-                                    record_path(record.output_dir, record.image_name), events)
-    return record
-
-
-def _mark_failed(session, acquisition_id: int, exc: BaseException) -> None:
-    from forensics.database.enums import AcquisitionState
-    from forensics.database.models import Acquisition
-
-    row = session.get(Acquisition, acquisition_id)
-    if row is not None:
-        cancelled = isinstance(exc, KeyboardInterrupt)
-        row.state = AcquisitionState.CANCELLED if cancelled else AcquisitionState.FAILED
-        row.abort_reason = str(exc) or type(exc).__name__
 
 
 def _report(record, as_json: bool) -> None:

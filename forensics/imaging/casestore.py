@@ -25,7 +25,7 @@ from forensics.casework.people import find_person
 from forensics.database.enums import AcquisitionState as DbState
 from forensics.database.enums import StoredFileKind, VerificationResult
 from forensics.database.models import Acquisition, Case, StoredFile
-from forensics.errors import UserInputError
+from forensics.errors import OperationCancelled, UserInputError
 from forensics.imaging.engine import safe_image_name
 from forensics.imaging.record import AcquisitionRecord
 from forensics.store import sha256_file
@@ -229,3 +229,77 @@ def import_case_acquisition(
                  case_id=case.id, details={"exhibit": exhibit.exhibit_id, "tool": record.tool.name,
                                            "log": log_path.name})
     return row
+
+
+def acquire_for_case(
+    db: Any, case_reference: str, exhibit_reference: str, source: str | os.PathLike[str], *,
+    examiner: str | None = None, out_dir: Path | None = None, **options: Any,
+) -> AcquisitionRecord:
+    """Image ``source`` for an exhibit and record it in the case (the case-mode entry point).
+
+    Three short transactions: a ``running`` row, the imaging (no transaction open),
+    then the final row, stored files and audit entries, whatever the outcome.
+
+    Args:
+        db: an open :class:`forensics.database.Database`.
+        case_reference, exhibit_reference: existing case and exhibit.
+        source: device or image path.
+        examiner: ID number, ``#id`` or name of a registered person.
+        out_dir: override ``<case folder>/images/<exhibit>/``.
+        **options: passed to :func:`forensics.imaging.acquire_image` (fmt,
+            segment_size, algorithms, verify, progress, cancel ...).
+
+    Returns:
+        The final record.
+
+    Raises:
+        Whatever :func:`~forensics.imaging.acquire_image` raises, after the
+        database row has been updated to say so.
+    """
+    from forensics.imaging.engine import acquire_image
+    from forensics.imaging.record import record_path
+
+    with db.session() as session:
+        target = begin_case_acquisition(
+            session, case_reference, exhibit_reference, fmt=options.get("fmt", "raw"),
+            source_path=str(source), examiner=examiner, out_dir=out_dir,
+        )
+    events: list[tuple[str, dict[str, Any]]] = []
+    hook = options.pop("on_event", None)
+
+    def on_event(kind: str, details: dict[str, Any]) -> None:
+        events.append((kind, details))
+        if hook is not None:
+            hook(kind, details)
+
+    options.update(
+        case_reference=target.case_reference, exhibit_reference=target.exhibit_reference,
+        examiner=target.examiner_name or examiner, on_event=on_event,
+    )
+    try:
+        record = acquire_image(source, target.out_dir, **options)
+    except BaseException as exc:
+        failed = getattr(exc, "record", None)
+        with db.session() as session:
+            if isinstance(failed, AcquisitionRecord):
+                finish_case_acquisition(session, target, failed,
+                                        record_path(failed.output_dir, failed.image_name), events)
+            else:
+                _mark_failed(session, target.acquisition_id, exc)
+        raise
+    with db.session() as session:
+        finish_case_acquisition(session, target, record,
+                                record_path(record.output_dir, record.image_name), events)
+    return record
+
+
+def _mark_failed(session: Session, acquisition_id: int, exc: BaseException) -> None:
+    row = session.get(Acquisition, acquisition_id)
+    if row is None:
+        return
+    interrupted = isinstance(exc, KeyboardInterrupt | OperationCancelled)
+    row.state = DbState.CANCELLED if interrupted else DbState.FAILED
+    row.abort_reason = str(exc) or type(exc).__name__
+    record_audit(session, f"acquisition.{row.state.value}", target_type="acquisition",
+                 target_id=str(row.id), case_id=row.exhibit.case_id,
+                 details={"abort_reason": row.abort_reason})
