@@ -320,12 +320,13 @@ def _read_chunk(
     # neighbours of a bad sector are never zero-filled
     errors: list[ErrorRange] = []
     n = len(view)
+    read_sector = getattr(source, "read_sector", source.readinto)
     for start in range(0, n, sector):
         piece = view[start : min(n, start + sector)]
         error: OSError | None = last_error
         for _ in range(retries + 1):
             try:
-                got = source.readinto(offset + start, piece)
+                got = read_sector(offset + start, piece)
             except OSError as exc:
                 _raise_if_vanished(exc, offset + start)
                 error = exc

@@ -9,6 +9,7 @@ or vanishes. Nothing here opens a file for writing.
 from __future__ import annotations
 
 import errno
+import mmap
 import os
 import stat
 from collections.abc import Sequence
@@ -66,6 +67,8 @@ class FdSource:
         self._starts: list[int] = []
         self._sizes: list[int] = []
         self._sector_size = sector_size
+        self._direct_fds: dict[int, int | None] = {}
+        self._bounce_view: memoryview | None = None
         try:
             for p in self._paths:
                 fd = _open_readonly(p)
@@ -116,6 +119,43 @@ class FdSource:
             total += _fd_size(fd)
         return total
 
+    def read_sector(self, offset: int, view: memoryview) -> int:
+        """Read one sector, bypassing the page cache on block devices.
+
+        Buffered reads of a block device fail a whole 4 KiB page when one 512-byte
+        sector in it is bad; ``O_DIRECT`` reads the sector alone, so readable
+        neighbours are not reported (and zero-filled) as unreadable.
+        """
+        idx = 0
+        while idx + 1 < len(self._starts) and self._starts[idx + 1] <= offset:
+            idx += 1
+        local = offset - self._starts[idx]
+        direct = self._direct_fd(idx)
+        if direct is None or local % self._sector_size or len(view) > self._sector_size:
+            return self.readinto(offset, view)
+        bounce = self._bounce()
+        got = os.preadv(direct, [bounce[: self._sector_size]], local)
+        got = min(got, len(view))
+        view[:got] = bounce[:got]
+        return got
+
+    def _direct_fd(self, idx: int) -> int | None:
+        if idx not in self._direct_fds:
+            fd = None
+            if stat.S_ISBLK(os.fstat(self._fds[idx]).st_mode) and hasattr(os, "O_DIRECT"):
+                try:
+                    fd = os.open(self._paths[idx], os.O_RDONLY | os.O_DIRECT | os.O_CLOEXEC)
+                except OSError:
+                    fd = None
+            self._direct_fds[idx] = fd
+        return self._direct_fds[idx]
+
+    def _bounce(self) -> memoryview:
+        if self._bounce_view is None:
+            # O_DIRECT needs an aligned buffer; mmap memory is page-aligned
+            self._bounce_view = memoryview(mmap.mmap(-1, max(4096, self._sector_size)))
+        return self._bounce_view
+
     def drop_cache(self) -> None:
         """Ask the kernel to forget cached pages, so a re-read reaches the disk."""
         for fd in self._fds:
@@ -125,12 +165,14 @@ class FdSource:
                 pass
 
     def close(self) -> None:
-        for fd in self._fds:
+        fds = list(self._fds) + [fd for fd in self._direct_fds.values() if fd is not None]
+        for fd in fds:
             try:
                 os.close(fd)
             except OSError:
                 pass
         self._fds = []
+        self._direct_fds = {}
 
 
 class MediaSource:

@@ -81,6 +81,17 @@ def test_acquire_read_only_loop_device(tmp_path: Path) -> None:
     dev = proc.stdout.strip()
     try:
         rec = acquire_image(dev, tmp_path / "out", name="loop", verify_source=True)
+        # the bad-sector fallback reads single sectors with O_DIRECT on a device
+        opened = open_source(dev)
+        try:
+            sector = opened.reader.sector_size
+            buf = memoryview(bytearray(sector))
+            for n in (0, 3, (1 << 20) // sector - 1):
+                assert opened.reader.read_sector(n * sector, buf) == sector
+                assert bytes(buf) == data[n * sector : (n + 1) * sector]
+            assert opened.reader._direct_fd(0) is not None
+        finally:
+            opened.reader.close()
     finally:
         subprocess.run(["losetup", "-d", dev], check=False)
     assert rec.source.kind == "block-device"
