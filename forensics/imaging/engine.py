@@ -314,7 +314,6 @@ def _run(
             retries=retries, stop_on_error=base.error_policy == "stop", stage="acquire",
             progress=progress, cancel=cancel, result=result,
         )
-        base.seconds = result.seconds
         base.bytes_read = result.bytes_read
         base.errors = result.error_ranges
         base.source_hashes = {h.algorithm: h.hexdigest() for h in hashers}
@@ -351,6 +350,8 @@ def _run(
             offset += size
         _publish(staging, base.out, [p.name for p in files] + _extra_files(writer))
         base.segments = tuple(segments)
+        # the whole imaging step: reading, hashing, writing, finalising the files
+        base.seconds = time.monotonic() - started
     except (OperationCancelled, KeyboardInterrupt) as exc:
         reason = getattr(exc, "reason", "interrupted from the keyboard")
         base.ended, base.seconds = _now(), time.monotonic() - started

@@ -233,11 +233,11 @@ def open_source(
         SourceError: the source cannot be opened.
         BackEndError: an E01 set cannot be parsed.
     """
-    p = Path(path)
+    p = Path(path).absolute()
     if not p.exists():
-        raise NotFoundError(f"source not found: {p} (check the path)")
+        raise NotFoundError(f"source not found: {path} (check the path)")
     if p.is_dir():
-        raise UserInputError(f"{p} is a folder; give a block device or an image file")
+        raise UserInputError(f"{path} is a folder; give a block device or an image file")
     try:
         st = p.stat()
     except OSError as exc:
