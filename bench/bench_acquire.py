@@ -107,26 +107,35 @@ def main(argv: list[str] | None = None) -> int:
                 sys.executable, "-c", _SEALBAG_SNIPPET, str(src), str(work / "out"), "direct",
             ],
         }
-        rows = []
+        # round-robin over the tools, so a busy neighbour on a shared machine slows
+        # every tool alike instead of whichever ran at that moment
+        times: dict[str, list[float]] = {label: [] for label, cmd in tools.items() if cmd}
+        peaks: dict[str, list[float]] = {label: [] for label in times}
         md5_hex = None
-        for label, cmd in tools.items():
-            if cmd is None:
-                rows.append((label, None, None, None))
-                continue
-            times, peaks = [], []
-            for _ in range(args.repeat):
+        load_before = os.getloadavg()[0]
+        for _ in range(args.repeat):
+            for label, cmd in tools.items():
+                if cmd is None:
+                    continue
                 shutil.rmtree(work / "out", ignore_errors=True)
                 (work / "dc3dd.out").unlink(missing_ok=True)
-                seconds, peak, out = _run(cmd, env, work / 'rss.txt', src)
-                times.append(seconds)
-                peaks.append(peak)
+                seconds, peak, out = _run(cmd, env, work / "rss.txt", src)
+                times[label].append(seconds)
+                if peak is not None:
+                    peaks[label].append(peak)
                 if label == "md5sum":
                     md5_hex = out.split()[0]
                 elif "sealbag" in label and md5_hex and out.strip() != md5_hex:
                     raise SystemExit("sealbag's MD5 differs from md5sum's: benchmark aborted")
-            known = [p for p in peaks if p is not None]
-            rows.append((label, statistics.median(times), size / statistics.median(times) / 1e6,
-                         max(known) if known else None))
+        load_after = os.getloadavg()[0]
+        rows = []
+        for label, cmd in tools.items():
+            if cmd is None:
+                rows.append((label, None, None, None))
+                continue
+            median = statistics.median(times[label])
+            rows.append((label, median, size / median / 1e6,
+                         max(peaks[label]) if peaks[label] else None))
         base = rows[0][2]
         dc3dd = next((r[2] for r in rows if r[0].startswith("dc3dd")), None)
         table_rows = []
@@ -148,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
             notes=(
                 f"Median of {args.repeat} run(s); seconds are wall time of the whole command "
                 "(process start included); MB = 10^6 bytes; the page cache is flushed "
-                f"(sync) before each run. Hashes by {ssl.OPENSSL_VERSION} through hashlib."
+                f"(sync) before each run and the source re-read into the cache. Tools run "
+                f"round-robin. Hashes by {ssl.OPENSSL_VERSION} through hashlib. Load average "
+                f"(1 min) {load_before:.2f} before, {load_after:.2f} after: other jobs shared "
+                "the machine when it is above 0."
             ),
         )
     finally:
