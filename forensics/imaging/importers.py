@@ -292,6 +292,8 @@ def _read(p: Path) -> str:
 def _colon_fields(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in text.splitlines():
+        if len(line) > 4000:
+            continue  # no real field is that long; keeps hostile input linear
         m = re.match(r"^\s*([A-Za-z][A-Za-z0-9 ()/.-]*?)\s*:\s(.*)$", line)
         if m and m.group(1) not in out:
             out[m.group(1)] = m.group(2).strip()

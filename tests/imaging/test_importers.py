@@ -144,3 +144,10 @@ def test_hostile_values_stay_data() -> None:
     rec = parse_dc3dd_log(text)
     assert rec.source.path == "../../etc/passwd\x1b[2J"
     assert rec.output_dir == "/evidence"
+
+
+def test_pathological_lines_do_not_hang(tmp_path: Path) -> None:
+    text = (DATA / "guymager-sample.info").read_text()
+    text += "a" + " " * 200_000 + "\n" + "Version" + " " * 200_000 + "x\n"
+    rec = parse_guymager_info(text)
+    assert rec.tool.version == "0.8.13-1"
