@@ -18,6 +18,7 @@ import ssl
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from forensics.imaging.record import (
     AcquisitionState,
     ErrorRange,
     SegmentFile,
+    SourceIdentity,
     ToolInfo,
     Verification,
     record_path,
@@ -208,7 +210,7 @@ def acquire_image(
                 )
         staging = out / f"{stem}.partial"
         staging.mkdir()
-        base = _Base(
+        base = _RunState(
             tool=_tool_info(fmt, command_line), case=case_reference, exhibit=exhibit_reference,
             examiner=examiner, description=description, notes=notes, identity=identity,
             fmt=fmt, stem=stem, out=out, segment_size=segment_size, algos=algos,
@@ -225,22 +227,37 @@ def acquire_image(
             reader.close()
 
 
-class _Base:
-    """Fields shared by every version of the record during one run."""
+@dataclass
+class _RunState:
+    """Everything the record of one run is built from, filled in as the run goes."""
 
-    def __init__(self, **kw: Any) -> None:
-        self.__dict__.update(kw)
-        self.started = _now()
-        self.ended: str | None = None
-        self.seconds: float | None = None
-        self.bytes_read = 0
-        self.errors: list[ErrorRange] = []
-        self.source_hashes: dict[str, str] = {}
-        self.image_hashes: dict[str, str] = {}
-        self.segments: tuple[SegmentFile, ...] = ()
-        self.stored: dict[str, str] = {}
-        self.verification = Verification()
-        self.writer = ""
+    tool: ToolInfo
+    case: str | None
+    exhibit: str | None
+    examiner: str | None
+    description: str | None
+    notes: str | None
+    identity: SourceIdentity
+    fmt: str
+    stem: str
+    out: Path
+    segment_size: int | None
+    algos: tuple[str, ...]
+    total: int
+    padding: int
+    error_policy: str
+    warnings: list[str]
+    started: str = field(default_factory=lambda: _now())
+    ended: str | None = None
+    seconds: float | None = None
+    bytes_read: int = 0
+    errors: list[ErrorRange] = field(default_factory=list)
+    source_hashes: dict[str, str] = field(default_factory=dict)
+    image_hashes: dict[str, str] = field(default_factory=dict)
+    segments: tuple[SegmentFile, ...] = ()
+    stored: dict[str, str] = field(default_factory=dict)
+    verification: Verification = field(default_factory=Verification)
+    writer: str = ""
 
     def record(self, state: AcquisitionState, abort_reason: str | None = None) -> AcquisitionRecord:
         speed = None
@@ -265,7 +282,7 @@ class _Base:
 
 
 def _run(
-    base: _Base, reader: Any, opened: OpenedSource, staging: Path, rec_path: Path, *,
+    base: _RunState, reader: Any, opened: OpenedSource, staging: Path, rec_path: Path, *,
     verify: bool, verify_source: bool, retries: int, keep_partial: bool, direct_io: bool,
     chunk_size: int, pool_size: int, on_event: EventHook | None, progress: ProgressFn,
     cancel: CancelToken,
