@@ -179,6 +179,16 @@ def acquire_image(
         segment_size = segment_size or DEFAULT_SEGMENT_SIZE
         if segment_size <= 0 or segment_size % 512:
             raise UserInputError("segment size must be a positive multiple of 512 bytes")
+    if fmt == "e01":
+        from forensics.imaging import writers
+
+        if writers.ewfacquirestream_path() is None:
+            raise UserInputError(
+                "E01 output needs ewfacquirestream from libewf's ewf-tools "
+                "(Debian: apt-get install ewf-tools); use --format raw or split instead"
+            )
+        if segment_size is not None and segment_size < 1 << 20:
+            raise UserInputError("E01 segment size must be at least 1 MiB (libewf minimum)")
     opened = source if isinstance(source, OpenedSource) else open_source(
         source, allow_mounted=allow_mounted
     )

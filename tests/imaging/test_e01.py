@@ -115,3 +115,32 @@ def test_e01_source_reacquired_to_raw(tmp_path: Path) -> None:
     assert rec.source.container_metadata["evidence_number"] == "EX-4"
     assert rec.source.container_hashes["md5"] == hashlib.md5(data).hexdigest()
     assert (tmp_path / "b" / "copy.raw").read_bytes() == data
+
+
+def test_hash_disagreement_with_ewfacquirestream_fails(tmp_path: Path, monkeypatch) -> None:
+    """If libewf hashed different bytes than Sealbag read, the image is never published."""
+    from forensics.imaging import AcquisitionFailed
+    from forensics.imaging.writers import EwfStreamWriter
+
+    write_random(tmp_path / "src.bin", 64 * 512)
+    monkeypatch.setattr(EwfStreamWriter, "logged_hashes", lambda self: {"md5": "0" * 32})
+    with pytest.raises(AcquisitionFailed, match="altered in the pipe") as info:
+        acquire_image(tmp_path / "src.bin", tmp_path / "out", fmt="e01", segment_size=1 << 20,
+                      exhibit_reference="EX-5")
+    assert info.value.record.state == "failed"
+    assert not (tmp_path / "out" / "EX-5.E01").exists()
+
+
+def test_e01_without_ewf_tools_is_refused(tmp_path: Path, monkeypatch) -> None:
+    from forensics.errors import UserInputError
+    from forensics.imaging import writers
+
+    write_random(tmp_path / "src.bin", 512)
+    monkeypatch.setattr(writers, "ewfacquirestream_path", lambda: None)
+    with pytest.raises(UserInputError, match="ewf-tools"):
+        acquire_image(tmp_path / "src.bin", tmp_path / "out", fmt="e01", exhibit_reference="E")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    with pytest.raises(UserInputError, match="at least 1 MiB"):
+        monkeypatch.undo()
+        acquire_image(tmp_path / "src.bin", tmp_path / "out", fmt="e01", segment_size=512 * 100,
+                      exhibit_reference="E")
