@@ -219,12 +219,14 @@ def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str]]) -> N
     """A plain text table on stdout (``columns`` = (key, heading))."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for _, heading in columns:
         table.add_column(heading, overflow="fold")
     for row in rows:
-        table.add_row(*[safe_text(row.get(key)) for key, _ in columns])
+        # Text(), not str: "[...]" in evidence names or remarks is data, not rich markup.
+        table.add_row(*[Text(safe_text(row.get(key))) for key, _ in columns])
     console = Console(soft_wrap=True)
     if not console.is_terminal:
         console = Console(soft_wrap=True, width=200)

@@ -1,0 +1,414 @@
+"""``sealbag custody``: record, show, verify and export the chain of custody; manage keys."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from app.cli.common import (
+    database,
+    db_option,
+    echo_json,
+    json_option,
+    print_table,
+    safe_text,
+)
+from forensics.casework.cases import get_case_row
+from forensics.casework.exhibits import get_exhibit_row
+from forensics.casework.people import find_person
+from forensics.custody import (
+    chain_events,
+    compare_with_export,
+    custody_status,
+    export_custody,
+    generate_key,
+    record_event,
+    revoke_key,
+    unlock_person_key,
+    verify_chain,
+    verify_export,
+)
+from forensics.custody.keys import passphrase_from_env
+from forensics.custody.verify import VerifyReport
+from forensics.database.enums import CustodyAction
+from forensics.database.models import Attachment, CustodyEvent, Exhibit, Person, SigningKey
+from forensics.errors import IntegrityError, NotFoundError, UserInputError
+from forensics.store import EvidenceStore, default_store_root
+from forensics.timeutil import parse_local_time, to_local
+
+
+def _passphrase(confirm: bool = False) -> str:
+    return passphrase_from_env() or click.prompt(
+        "Signing key passphrase", hide_input=True, confirmation_prompt=confirm, err=True
+    )
+
+
+@click.group("custody")
+def custody_group() -> None:
+    """Chain of custody: a signed, hash-chained ledger per exhibit."""
+
+
+@custody_group.command("add")
+@click.option("--case", "case_ref", required=True, help="Case reference.")
+@click.option("--exhibit", "exhibit_id", required=True, help="Exhibit ID, e.g. EX-001.")
+@click.option(
+    "--action", required=True, type=click.Choice([a.value for a in CustodyAction]),
+)
+@click.option("--actor", required=True, help="Who records it (signs with their key).")
+@click.option("--at", "at_text", help="When it happened, ISO 8601 (default: now).")
+@click.option("--tz", "zone_name", help="Zone of --at (default: the case's zone).")
+@click.option("--released-by", help="Person handing the exhibit over.")
+@click.option("--received-by", help="Person receiving it.")
+@click.option("--purpose", help="Purpose of the change of custody.")
+@click.option("--from", "location_from", help="Location it left.")
+@click.option("--to", "location_to", help="Location it went to.")
+@click.option("--storage-ref", help="Store, rack, shelf or locker reference.")
+@click.option("--seal-number", help="Seal number checked.")
+@click.option("--seal-intact/--seal-broken", default=None, help="Whether the seal was intact.")
+@click.option("--new-seal", "new_seal_number", help="New seal number applied.")
+@click.option("--hash-algorithm", help="Algorithm of a re-verified hash (sha256, md5 ...).")
+@click.option("--hash-value", help="The re-verified hash value.")
+@click.option("--hash-match/--hash-mismatch", default=None, help="Whether it matched.")
+@click.option("--remarks")
+@click.option(
+    "--attach", "attachments", multiple=True, type=click.Path(path_type=Path),
+    help="Photo or scan to keep (stored by SHA-256; repeatable).",
+)
+@click.option("--corrects", "corrects_seq", type=int, help="Sequence number this corrects.")
+@click.option(
+    "--exception", help="Record a continuity violation anyway, flagged, with this justification.",
+)
+@click.option("--detail", "detail_items", multiple=True, metavar="KEY=VALUE",
+              help="Extra fact kept in the signed record (repeatable).")
+@db_option
+@json_option
+def custody_add(
+    case_ref: str, exhibit_id: str, action: str, actor: str, at_text: str | None,
+    zone_name: str | None, released_by: str | None, received_by: str | None,
+    purpose: str | None, location_from: str | None, location_to: str | None,
+    storage_ref: str | None, seal_number: str | None, seal_intact: bool | None,
+    new_seal_number: str | None, hash_algorithm: str | None, hash_value: str | None,
+    hash_match: bool | None, remarks: str | None, attachments: tuple[Path, ...],
+    corrects_seq: int | None, exception: str | None, detail_items: tuple[str, ...],
+    db_url: str | None, as_json: bool,
+) -> None:
+    """Record one custody event (signed with the actor's key)."""
+    details: dict[str, Any] = {}
+    for item in detail_items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserInputError(f"--detail {item!r} must be KEY=VALUE")
+        details[key.strip()] = value
+    with database(db_url) as db, db.session() as session:
+        case = get_case_row(session, case_ref)
+        exhibit = get_exhibit_row(session, case_ref, exhibit_id)
+        person = find_person(session, actor)
+        zone = zone_name or case.time_zone or "UTC"
+        occurred_at = None
+        if at_text:
+            occurred_at, zone = parse_local_time(at_text, zone)
+        corrects = None
+        if corrects_seq is not None:
+            corrects = session.scalar(select(CustodyEvent).where(
+                CustodyEvent.exhibit_id == exhibit.id, CustodyEvent.sequence == corrects_seq))
+            if corrects is None:
+                raise NotFoundError(f"{exhibit.exhibit_id} has no custody event #{corrects_seq}")
+        hashes = [_store_attachment(session, case.store_path, path) for path in attachments]
+        key = unlock_person_key(session, person, _passphrase())
+        event = record_event(
+            session, case=case, exhibit=exhibit, action=action, actor=person,
+            occurred_at=occurred_at, occurred_tz=zone, signer=key,
+            released_by=find_person(session, released_by) if released_by else None,
+            received_by=find_person(session, received_by) if received_by else None,
+            purpose=purpose, location_from=location_from, location_to=location_to,
+            storage_ref=storage_ref, seal_number=seal_number, seal_intact=seal_intact,
+            new_seal_number=new_seal_number, hash_algorithm=hash_algorithm,
+            hash_value=hash_value, hash_match=hash_match, remarks=remarks, attachments=hashes,
+            corrects=corrects, exception=exception, details=details,
+        )
+        result = {"exhibit": exhibit.exhibit_id, "sequence": event.sequence,
+                  "action": event.action.value, "entry_hash": event.entry_hash,
+                  "exception": event.exception_flag}
+    if as_json:
+        echo_json(result)
+        return
+    flag = " (FLAGGED EXCEPTION)" if result["exception"] else ""
+    click.echo(safe_text(f"{result['exhibit']} #{result['sequence']} {result['action']} "
+                         f"recorded{flag}; entry hash {result['entry_hash']}"))
+    if exception and not result["exception"]:
+        click.echo("note: the event breaks no continuity rule, so it was recorded without the "
+                   "exception flag and the justification was not stored", err=True)
+
+
+def _store_attachment(session: Any, store_path: str | None, path: Path) -> str:
+    folder = Path(store_path) if store_path else default_store_root() / "unfiled"
+    stored = EvidenceStore.add_attachment(folder, path)
+    if session.scalar(select(Attachment).where(Attachment.sha256 == stored.sha256)) is None:
+        session.add(Attachment(
+            sha256=stored.sha256, size=stored.size,
+            media_type=mimetypes.guess_type(path.name)[0], original_name=stored.original_name,
+            stored_path=str(folder / stored.relative_path),
+        ))
+    return stored.sha256
+
+
+def _who(person: dict[str, Any] | None) -> str:
+    if not person:
+        return ""
+    extra = ", ".join(x for x in (person.get("designation"), person.get("id_number")) if x)
+    return f"{person['name']} ({extra})" if extra else person["name"]
+
+
+def _summary(event: dict[str, Any]) -> str:
+    parts = []
+    link = event["derived_from"]
+    if link:
+        parts.append(f"derived from {link['exhibit']} #{link['sequence']}")
+    if event["purpose"]:
+        parts.append(f"purpose: {event['purpose']}")
+    if event["location_from"] or event["location_to"]:
+        parts.append(f"{event['location_from'] or '?'} → {event['location_to'] or '?'}")
+    if event["storage_ref"]:
+        parts.append(f"store: {event['storage_ref']}")
+    if event["seal_number"]:
+        intact = {True: " intact", False: " BROKEN", None: ""}[event["seal_intact"]]
+        parts.append(f"seal {event['seal_number']}{intact}")
+    if event["new_seal_number"]:
+        parts.append(f"new seal {event['new_seal_number']}")
+    if event["hash_value"]:
+        match = {True: " match", False: " MISMATCH", None: ""}[event["hash_match"]]
+        parts.append(f"{event['hash_algorithm'] or 'hash'} {event['hash_value'][:16]}…{match}")
+    if event["remarks"]:
+        parts.append(event["remarks"])
+    if event["corrects"]:
+        parts.append(f"corrects #{event['corrects']['sequence']}")
+    if event["exception"]:
+        parts.append(f"EXCEPTION: {event['exception_justification']}")
+    return "; ".join(parts)
+
+
+@custody_group.command("log")
+@click.option("--case", "case_ref", required=True, help="Case reference.")
+@click.option("--exhibit", "exhibit_id", required=True, help="Exhibit ID.")
+@db_option
+@json_option
+def custody_log(case_ref: str, exhibit_id: str, db_url: str | None, as_json: bool) -> None:
+    """Show an exhibit's custody log and whether it is in custody now."""
+    import json
+
+    from forensics.custody.canonical import parse_time
+
+    with database(db_url) as db, db.session() as session:
+        exhibit = get_exhibit_row(session, case_ref, exhibit_id)
+        status = custody_status(session, exhibit)
+        events = []
+        for row in chain_events(session, exhibit):
+            record = json.loads(row.canonical)
+            record.update(entry_hash=row.entry_hash, signature=row.signature)
+            events.append(record)
+    if as_json:
+        echo_json({"exhibit": exhibit_id, "status": status.to_dict(), "events": events})
+        return
+    corrected_by = {e["corrects"]["sequence"]: e["sequence"] for e in events if e["corrects"]}
+    rows = []
+    for event in events:
+        local = to_local(parse_time(event["occurred_at"]), event["occurred_tz"])
+        later = corrected_by.get(event["sequence"])
+        rows.append({
+            "seq": event["sequence"],
+            "time": f"{local:%Y-%m-%d %H:%M:%S%z} {event['occurred_tz']}",
+            "action": event["action"],
+            "released": _who(event["released_by"]),
+            "received": _who(event["received_by"]),
+            "by": _who(event["actor"]),
+            "details": _summary(event) + (f" [corrected by #{later}]" if later else ""),
+        })
+    if rows:
+        print_table(rows, [("seq", "#"), ("time", "Date and time"), ("action", "Action"),
+                           ("released", "Released by"), ("received", "Received by"),
+                           ("by", "Recorded by"), ("details", "Details")])
+    click.echo(_status_line(status.to_dict()))
+
+
+def _status_line(status: dict[str, Any]) -> str:
+    label = {
+        "no-record": "no custody record yet",
+        "in-custody": "IN CUSTODY",
+        "checked-out": "OUT OF CUSTODY (checked out)",
+        "returned": "RETURNED",
+        "disposed": "DISPOSED",
+    }[status["status"]]
+    text = f"{status['exhibit']}: {label}"
+    if status["holder"]:
+        text += f", held by {_who(status['holder'])}"
+    if status["location"]:
+        text += f", at {status['location']}"
+    if status["since"]:
+        text += f", since {status['since'][:16].replace('T', ' ')} UTC"
+    return safe_text(text)
+
+
+@custody_group.command("status")
+@click.option("--case", "case_ref", required=True, help="Case reference.")
+@db_option
+@json_option
+def custody_status_cmd(case_ref: str, db_url: str | None, as_json: bool) -> None:
+    """Custody status of every exhibit of a case (checked-out items show as out)."""
+    with database(db_url) as db, db.session() as session:
+        case = get_case_row(session, case_ref)
+        exhibits = session.scalars(
+            select(Exhibit).where(Exhibit.case_id == case.id).order_by(Exhibit.exhibit_id))
+        statuses = [custody_status(session, e).to_dict() for e in exhibits]
+    if as_json:
+        echo_json(statuses)
+        return
+    for status in statuses:
+        click.echo(_status_line(status))
+
+
+def _print_report(report: VerifyReport, as_json: bool) -> None:
+    if as_json:
+        echo_json(report.to_dict())
+    else:
+        for chain in report.chains:
+            state = "OK" if report.valid else "  "
+            click.echo(f"{state} {chain.exhibit}: {chain.events} events, head {chain.head_hash}")
+        for item in report.exceptions:
+            click.echo(safe_text(f"flagged exception {item['exhibit']} #{item['sequence']}: "
+                                 f"{item['justification']} ({'; '.join(item['violations'])})"))
+        for warning in report.warnings:
+            click.echo(safe_text(f"warning: {warning}"))
+    if report.first_broken is not None:
+        # one line on stderr and exit status 1, like every other error
+        raise IntegrityError(safe_text(f"custody chain BROKEN at {report.first_broken.describe()}"))
+
+
+@custody_group.command("verify")
+@click.option("--case", "case_ref", required=True, help="Case reference.")
+@click.option("--exhibit", "exhibit_id", help="Only this exhibit (and its parents).")
+@click.option("--against", type=click.Path(path_type=Path, dir_okay=False),
+              help="An earlier custody.jsonl: also check none of its events were removed.")
+@db_option
+@json_option
+def custody_verify(case_ref: str, exhibit_id: str | None,
+                   against: Path | None, db_url: str | None, as_json: bool) -> None:
+    """Verify hashes, signatures and continuity; exit 1 naming the first broken entry."""
+    with database(db_url) as db, db.session() as session:
+        case = get_case_row(session, case_ref)
+        report = verify_chain(session, case, exhibit_id)
+        if report.valid and against is not None:
+            broken = compare_with_export(session, case, against)
+            if broken is not None:
+                report = VerifyReport(False, report.chains, broken, report.exceptions,
+                                      report.warnings)
+    _print_report(report, as_json)
+
+
+@custody_group.command("verify-file")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+def custody_verify_file(path: Path, as_json: bool) -> None:
+    """Verify an exported custody.jsonl (exit 1 naming the first broken entry)."""
+    report = verify_export(path)
+    _print_report(report, as_json)
+
+
+@custody_group.command("export")
+@click.option("--case", "case_ref", required=True, help="Case reference.")
+@click.option("--exhibit", "exhibit_ids", multiple=True,
+              help="Exhibit to export (repeatable; default: all). Parents come along.")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="custody.jsonl to write; standalone_verifier.py is put beside it.")
+@db_option
+@json_option
+def custody_export(case_ref: str, exhibit_ids: tuple[str, ...], out_path: Path,
+                   db_url: str | None, as_json: bool) -> None:
+    """Export verified chains as JSON Lines with public keys and the standalone verifier."""
+    with database(db_url) as db, db.session() as session:
+        case = get_case_row(session, case_ref)
+        result = export_custody(session, case, out_path, list(exhibit_ids) or None)
+    if as_json:
+        echo_json(result.to_dict())
+        return
+    click.echo(f"{result.events} events written to {result.path} (sha256 {result.sha256})")
+    click.echo(f"check it anywhere with: python {result.verifier_path.name} {result.path.name}")
+
+
+@custody_group.group("key")
+def key_group() -> None:
+    """Signing keys (Ed25519, one or more per person, passphrase-encrypted)."""
+
+
+@key_group.command("new")
+@click.option("--person", "person_key", required=True, help="ID number, #id or name.")
+@db_option
+@json_option
+def key_new(person_key: str, db_url: str | None, as_json: bool) -> None:
+    """Create a signing key for a person (passphrase from prompt or $SEALBAG_KEY_PASSPHRASE)."""
+    with database(db_url) as db, db.session() as session:
+        person = find_person(session, person_key)
+        key = generate_key(session, person, _passphrase(confirm=True))
+        result = _key_dict(key, person)
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(f"key {result['fingerprint']} created for {safe_text(person.name)}")
+
+
+@key_group.command("list")
+@click.option("--person", "person_key", help="Only this person's keys.")
+@db_option
+@json_option
+def key_list(person_key: str | None, db_url: str | None, as_json: bool) -> None:
+    """List signing keys with their fingerprints."""
+    with database(db_url) as db, db.session() as session:
+        query = select(SigningKey).order_by(SigningKey.id)
+        if person_key:
+            query = query.where(SigningKey.person_id == find_person(session, person_key).id)
+        keys = [_key_dict(k, session.get(Person, k.person_id)) for k in session.scalars(query)]
+    if as_json:
+        echo_json(keys)
+        return
+    print_table(keys, [("person", "Person"), ("fingerprint", "Fingerprint"),
+                       ("created_at", "Created"), ("revoked_at", "Revoked")])
+
+
+@key_group.command("revoke")
+@click.argument("fingerprint")
+@db_option
+def key_revoke(fingerprint: str, db_url: str | None) -> None:
+    """Revoke a key: events it signed stay valid, it cannot sign new ones."""
+    with database(db_url) as db, db.session() as session:
+        key = revoke_key(session, fingerprint.strip().lower())
+        click.echo(f"key {key.fingerprint} revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@key_group.command("check")
+@click.option("--person", "person_key", required=True, help="ID number, #id or name.")
+@db_option
+def key_check(person_key: str, db_url: str | None) -> None:
+    """Check that the passphrase unlocks the person's active key."""
+    with database(db_url) as db, db.session() as session:
+        person = find_person(session, person_key)
+        key = unlock_person_key(session, person, _passphrase())
+    click.echo(f"passphrase OK for key {key.fingerprint}")
+
+
+def _key_dict(key: SigningKey, person: Person | None) -> dict[str, Any]:
+    return {
+        "fingerprint": key.fingerprint,
+        "public_key": key.public_key,
+        "algorithm": key.algorithm,
+        "person_id": key.person_id,
+        "person": person.name if person else None,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
+
+
+def register(group: click.Group) -> None:
+    group.add_command(custody_group)

@@ -1,0 +1,201 @@
+"""Per-person Ed25519 signing keys, kept encrypted with a passphrase.
+
+The private key is stored as an encrypted PKCS#8 PEM
+(``BestAvailableEncryption``) in :class:`~forensics.database.models.SigningKey`;
+the public key and its fingerprint (SHA-256 of the raw 32-byte public key) are
+part of the ledger and travel with every export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from forensics.casework.audit import record_audit
+from forensics.custody.canonical import format_time
+from forensics.database.base import utcnow
+from forensics.database.models import Person, SigningKey
+from forensics.errors import NotFoundError, UserInputError
+
+ENV_PASSPHRASE = "SEALBAG_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+MIN_PASSPHRASE = 8
+
+
+@dataclass(frozen=True)
+class UnlockedKey:
+    """A signing key ready to sign (keep it in memory only as long as needed)."""
+
+    person_id: int
+    fingerprint: str
+    private_key: Ed25519PrivateKey
+
+    def sign(self, message: bytes) -> str:
+        """Ed25519 signature of ``message`` as 128 hex digits."""
+        return self.private_key.sign(message).hex()
+
+
+def fingerprint_of(public_raw: bytes) -> str:
+    """SHA-256 of the raw 32-byte public key, hex."""
+    return hashlib.sha256(public_raw).hexdigest()
+
+
+def passphrase_from_env() -> str | None:
+    """``$SEALBAG_KEY_PASSPHRASE`` if set (for scripts), else None."""
+    return os.environ.get(ENV_PASSPHRASE) or None
+
+
+def generate_key(session: Session, person: Person, passphrase: str) -> SigningKey:
+    """Create a new Ed25519 key for ``person``, stored encrypted with ``passphrase``.
+
+    Raises:
+        UserInputError: the passphrase is shorter than 8 characters.
+    """
+    if len(passphrase) < MIN_PASSPHRASE:
+        raise UserInputError(f"the key passphrase must be at least {MIN_PASSPHRASE} characters")
+    private = Ed25519PrivateKey.generate()
+    public_raw = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase.encode("utf-8")),
+    )
+    key = SigningKey(
+        person_id=person.id,
+        algorithm="ed25519",
+        public_key=public_raw.hex(),
+        fingerprint=fingerprint_of(public_raw),
+        encrypted_private_key=pem,
+    )
+    session.add(key)
+    session.flush()
+    record_audit(session, "custody.key.new", target_type="signing_key",
+                 target_id=key.fingerprint, person_id=person.id)
+    return key
+
+
+def active_key(session: Session, person: Person) -> SigningKey:
+    """The newest key of ``person`` that is not revoked.
+
+    Raises:
+        NotFoundError: the person has no usable key.
+    """
+    key = session.scalars(
+        select(SigningKey)
+        .where(SigningKey.person_id == person.id, SigningKey.revoked_at.is_(None))
+        .order_by(SigningKey.created_at.desc(), SigningKey.id.desc())
+        .limit(1)
+    ).first()
+    if key is None:
+        raise NotFoundError(
+            f"{person.name} (person {person.id}) has no signing key; create one with "
+            f"'sealbag custody key new --person {person.id}'"
+        )
+    return key
+
+
+def unlock(key: SigningKey, passphrase: str) -> UnlockedKey:
+    """Decrypt a stored key.
+
+    Raises:
+        UserInputError: wrong passphrase or a damaged key record.
+    """
+    try:
+        private = serialization.load_pem_private_key(
+            key.encrypted_private_key, password=passphrase.encode("utf-8")
+        )
+    except (ValueError, TypeError) as exc:
+        raise UserInputError(
+            f"cannot unlock signing key {key.fingerprint[:16]}: wrong passphrase"
+        ) from exc
+    if not isinstance(private, Ed25519PrivateKey):
+        raise UserInputError(f"signing key {key.fingerprint[:16]} is not an Ed25519 key")
+    public_raw = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    if public_raw.hex() != key.public_key or fingerprint_of(public_raw) != key.fingerprint:
+        raise UserInputError(
+            f"signing key {key.fingerprint[:16]}: the private key does not match its public key"
+        )
+    return UnlockedKey(person_id=key.person_id, fingerprint=key.fingerprint, private_key=private)
+
+
+def unlock_person_key(session: Session, person: Person, passphrase: str | None) -> UnlockedKey:
+    """Unlock ``person``'s active key with ``passphrase`` or ``$SEALBAG_KEY_PASSPHRASE``.
+
+    Raises:
+        NotFoundError: no key. UserInputError: no or wrong passphrase.
+    """
+    key = active_key(session, person)
+    secret = passphrase if passphrase is not None else passphrase_from_env()
+    if secret is None:
+        raise UserInputError(
+            f"a passphrase is needed to sign as {person.name}; give it at the prompt or in "
+            f"${ENV_PASSPHRASE}"
+        )
+    return unlock(key, secret)
+
+
+def revoke_key(session: Session, fingerprint: str) -> SigningKey:
+    """Mark a key revoked from now on; events it signed before stay valid.
+
+    Raises:
+        NotFoundError: no key with that fingerprint.
+    """
+    key = session.scalars(select(SigningKey).where(SigningKey.fingerprint == fingerprint)).first()
+    if key is None:
+        raise NotFoundError(f"no signing key with fingerprint {fingerprint}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+        record_audit(session, "custody.key.revoke", target_type="signing_key",
+                     target_id=key.fingerprint, person_id=key.person_id)
+    return key
+
+
+def verify_signature(public_hex: str, message: bytes, signature_hex: str) -> bool:
+    """Whether ``signature_hex`` is a valid Ed25519 signature of ``message``."""
+    try:
+        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex))
+        public.verify(bytes.fromhex(signature_hex), message)
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
+
+
+def key_record(key: SigningKey, person: dict[str, Any]) -> dict[str, Any]:
+    """The ``{"type": "key", ...}`` export record of a public key."""
+    return {
+        "type": "key",
+        "version": 1,
+        "algorithm": key.algorithm,
+        "fingerprint": key.fingerprint,
+        "public_key": key.public_key,
+        "person": person,
+        "created_at": format_time(key.created_at),
+        "revoked_at": format_time(key.revoked_at) if key.revoked_at else None,
+    }
+
+
+__all__ = [
+    "ENV_PASSPHRASE",
+    "UnlockedKey",
+    "active_key",
+    "fingerprint_of",
+    "generate_key",
+    "key_record",
+    "passphrase_from_env",
+    "revoke_key",
+    "unlock",
+    "unlock_person_key",
+    "verify_signature",
+]

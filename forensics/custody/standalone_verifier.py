@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Check a Sealbag ``custody.jsonl`` chain-of-custody export, without Sealbag.
+
+Usage: ``python standalone_verifier.py custody.jsonl [--json]``
+Exit status: 0 when every chain holds, 1 when one is broken (the first broken
+entry and the reason are printed), 2 when the file cannot be read.
+
+Needs only the Python standard library (3.9+) and the ``cryptography`` package.
+The format it checks is described in Sealbag's ``docs/custody.md``:
+
+* each event's ``entry_hash`` is SHA-256 over its canonical JSON (UTF-8, keys
+  sorted, separators ``,`` and ``:``, no ASCII escaping) without the
+  ``entry_hash`` and ``signature`` members;
+* ``signature`` is Ed25519 over those same canonical bytes, by the key whose
+  fingerprint (SHA-256 of the raw 32-byte public key) is the event's ``signer``,
+  and that key belongs to the event's ``actor``;
+* events of one exhibit form a chain: sequence 1, 2, 3 ... and each
+  ``prev_hash`` is the previous event's ``entry_hash`` (64 zeros for the first);
+* the continuity rules hold, unless the event is a flagged exception with a
+  justification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from datetime import datetime, timedelta
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+ZERO_HASH = "0" * 64
+FUTURE_SLACK = timedelta(minutes=5)
+TRANSFERS = ("transferred", "checked-out", "checked-in", "returned")
+EVENT_KEYS = frozenset((
+    "type", "version", "case", "exhibit", "sequence", "prev_hash", "derived_from", "action",
+    "occurred_at", "occurred_tz", "recorded_at", "actor", "released_by", "received_by",
+    "purpose", "location_from", "location_to", "storage_ref", "seal_number", "seal_intact",
+    "new_seal_number", "hash_algorithm", "hash_value", "hash_match", "remarks", "attachments",
+    "corrects", "exception", "exception_justification", "violations", "details", "signer",
+))
+
+
+class Broken(Exception):
+    """A check failed; the message says which and why."""
+
+
+def canonical_bytes(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def parse_time(value):
+    if not isinstance(value, str) or len(value) != 27 or not value.endswith("Z"):
+        raise Broken(f"time {value!r} is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        raise Broken(f"time {value!r} is not a valid date and time") from None
+
+
+def is_hex(value, length):
+    return (
+        isinstance(value, str) and len(value) == length
+        and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+def person_ref(person):
+    return person["person_ref"] if isinstance(person, dict) else None
+
+
+def name_of(person):
+    return f"{person.get('name')} (#{person.get('person_ref')})" if person else "nobody"
+
+
+class Chain:
+    """The running state of one exhibit's chain while it is checked."""
+
+    def __init__(self):
+        self.count = 0
+        self.head = ZERO_HASH
+        self.last_time = None
+        self.seized = False
+        self.holder = None
+        self.out = False
+        self.closed = None
+        self.hashes = {}
+        self.times = {}
+
+
+def continuity_violations(chain, ev, parent_time):
+    """The custody rules this event breaks (same rules Sealbag enforces on write)."""
+    found = []
+    action = ev["action"]
+    occurred, recorded = parse_time(ev["occurred_at"]), parse_time(ev["recorded_at"])
+    released, received = ev["released_by"], ev["received_by"]
+    if chain.count == 0:
+        if ev["derived_from"] is None and action != "seized":
+            found.append("the first event of an exhibit must be its seizure "
+                         "(or, for a derived item, link to its parent)")
+        if parent_time is not None and occurred < parent_time:
+            found.append("it precedes the parent exhibit's event it derives from")
+    else:
+        if ev["derived_from"] is not None:
+            found.append("only the first event of a chain may link to a parent exhibit")
+        if action == "seized" and chain.seized:
+            found.append("the exhibit was already seized")
+        if occurred < chain.last_time:
+            found.append(f"time goes backwards: {ev['occurred_at']} is before the previous "
+                         f"event ({chain.last_time.strftime('%Y-%m-%dT%H:%M:%S.%fZ')})")
+    if occurred > recorded + FUTURE_SLACK:
+        found.append("it occurred after it was recorded (a time in the future)")
+    if chain.closed and action not in ("note", "correction"):
+        found.append(f"the exhibit was already {chain.closed}; "
+                     "only notes and corrections may follow")
+    if action in TRANSFERS and (released is None or received is None):
+        found.append(f"'{action}' needs both released_by and received_by")
+    if (action in TRANSFERS or action == "disposed") and released is not None \
+            and chain.holder is not None and person_ref(released) != person_ref(chain.holder):
+        found.append(f"released by {name_of(released)}, but the exhibit was held by "
+                     f"{name_of(chain.holder)}")
+    if action == "checked-out" and chain.out:
+        found.append("it is already checked out")
+    if action == "checked-in" and not chain.out:
+        found.append("checked in, but it was not checked out")
+    if action in ("transferred", "returned", "disposed") and chain.out:
+        found.append("the exhibit is checked out; check it in first")
+    if action == "seal-checked" and (ev["seal_number"] is None or ev["seal_intact"] is None):
+        found.append("a seal check needs the seal number and whether it was intact")
+    if action == "verified" and (ev["hash_value"] is None or ev["hash_match"] is None):
+        found.append("a verification needs the hash value and whether it matched")
+    if ev["hash_match"] is not None and ev["hash_value"] is None:
+        found.append("a hash match result needs the hash value")
+    if action == "correction" and ev["corrects"] is None:
+        found.append("a correction must reference the event it corrects")
+    corrects = ev["corrects"]
+    if corrects is not None and chain.hashes.get(corrects.get("sequence")) != corrects.get(
+        "entry_hash"
+    ):
+        found.append("it corrects an event that is not earlier in this chain")
+    return found
+
+
+def advance(chain, ev, entry_hash):
+    """Move the chain state past an accepted event."""
+    action, occurred = ev["action"], parse_time(ev["occurred_at"])
+    if chain.count == 0 or action == "seized":
+        chain.holder = ev["received_by"] or ev["actor"]
+    elif action in TRANSFERS and ev["received_by"] is not None:
+        chain.holder = ev["received_by"]
+    chain.seized = chain.seized or action == "seized"
+    if action == "checked-out":
+        chain.out = True
+    elif action in ("checked-in", "returned", "disposed"):
+        chain.out = False
+    if action in ("returned", "disposed"):
+        chain.closed = action
+    chain.last_time = occurred if chain.last_time is None else max(chain.last_time, occurred)
+    chain.count += 1
+    chain.head = entry_hash
+    chain.hashes[ev["sequence"]] = entry_hash
+    chain.times[ev["sequence"]] = occurred
+
+
+def check_key(rec, keys):
+    if not {"fingerprint", "public_key", "algorithm", "person"} <= set(rec):
+        raise Broken("key record lacks fingerprint, public_key, algorithm or person")
+    if rec["algorithm"] != "ed25519" or not is_hex(rec["public_key"], 64):
+        raise Broken("key record is not a 32-byte Ed25519 public key in hex")
+    if hashlib.sha256(bytes.fromhex(rec["public_key"])).hexdigest() != rec["fingerprint"]:
+        raise Broken("key fingerprint is not the SHA-256 of its public key")
+    if not isinstance(rec["person"], dict) or type(rec["person"].get("person_ref")) is not int:
+        raise Broken("key record does not name its owner")
+    known = keys.get(rec["fingerprint"])
+    if known is not None and known != rec:
+        raise Broken("two different records for the same key")
+    keys[rec["fingerprint"]] = rec
+
+
+def check_event(ev, entry_hash, signature, chain, chains, keys):
+    if set(ev) != EVENT_KEYS or ev["version"] != 1:
+        raise Broken("not a version 1 custody event (members missing or unknown)")
+    for field in ("actor", "released_by", "received_by"):
+        person = ev[field]
+        if person is not None and (not isinstance(person, dict)
+                                   or type(person.get("person_ref")) is not int):
+            raise Broken(f"{field} is not a person record")
+    if ev["actor"] is None:
+        raise Broken("the event has no actor")
+    if type(ev["sequence"]) is not int or ev["sequence"] != chain.count + 1:
+        raise Broken(f"sequence {ev['sequence']} where {chain.count + 1} was expected "
+                     "(an event is missing, duplicated or out of order)")
+    if ev["prev_hash"] != chain.head:
+        raise Broken("prev_hash is not the previous event's entry_hash")
+    if hashlib.sha256(canonical_bytes(ev)).hexdigest() != entry_hash:
+        raise Broken("entry_hash does not match the event's content (the event was altered)")
+    key = keys.get(ev["signer"])
+    if key is None:
+        raise Broken(f"signed by an unknown key {str(ev['signer'])[:16]}...")
+    if key["person"]["person_ref"] != ev["actor"]["person_ref"]:
+        raise Broken(f"signed with a key of {name_of(key['person'])}, not of the actor "
+                     f"{name_of(ev['actor'])}")
+    if key.get("revoked_at") and ev["recorded_at"] > key["revoked_at"]:
+        raise Broken("signed with a key after it was revoked")
+    try:
+        if not is_hex(signature, 128):
+            raise InvalidSignature
+        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(key["public_key"]))
+        public.verify(bytes.fromhex(signature), canonical_bytes(ev))
+    except InvalidSignature:
+        raise Broken("the signature does not verify") from None
+    parent_time = None
+    link = ev["derived_from"]
+    if chain.count == 0 and link is not None:
+        parent = chains.get((ev["case"], link.get("exhibit")))
+        if parent is not None:
+            if parent.hashes.get(link.get("sequence")) != link.get("entry_hash"):
+                raise Broken(f"links to an event that is not in the chain of {link.get('exhibit')}")
+            parent_time = parent.times[link["sequence"]]
+    found = continuity_violations(chain, ev, parent_time)
+    if ev["exception"] is not True and found:
+        raise Broken("continuity: " + "; ".join(found))
+    if ev["exception"] is True and not (ev["exception_justification"] or "").strip():
+        raise Broken("flagged as an exception without a justification")
+    advance(chain, ev, entry_hash)
+
+
+def verify_lines(lines):
+    """Check every record; returns a report dict (``valid`` says whether all holds)."""
+    keys, chains, header = {}, {}, None
+    report = {"valid": False, "events": 0, "chains": {}, "exceptions": [], "warnings": [],
+              "first_broken": None}
+    records = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except (ValueError, RecursionError):
+            rec = None
+        if not isinstance(rec, dict):
+            report["first_broken"] = {"line": number, "reason": "not a JSON object"}
+            return report
+        records.append((number, rec))
+    for number, rec in records:
+        if rec.get("type") == "key":
+            try:
+                check_key(rec, keys)
+            except Broken as exc:
+                report["first_broken"] = {"line": number, "reason": str(exc)}
+                return report
+            except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+                report["first_broken"] = {"line": number,
+                                          "reason": f"malformed key record ({type(exc).__name__})"}
+                return report
+    for number, rec in records:
+        kind = rec.get("type")
+        where = {"line": number, "exhibit": rec.get("exhibit"), "sequence": rec.get("sequence")}
+        if kind == "custody-export":
+            header = rec
+            continue
+        if kind == "key":
+            continue
+        if kind != "custody-event":
+            report["first_broken"] = dict(where, reason=f"unknown record type {kind!r}")
+            return report
+        ev = dict(rec)
+        entry_hash, signature = ev.pop("entry_hash", None), ev.pop("signature", None)
+        chain = chains.setdefault((ev.get("case"), ev.get("exhibit")), Chain())
+        try:
+            check_event(ev, entry_hash, signature, chain, chains, keys)
+        except Broken as exc:
+            report["first_broken"] = dict(where, entry_hash=entry_hash, reason=str(exc))
+            return report
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+            report["first_broken"] = dict(where, entry_hash=entry_hash,
+                                          reason=f"malformed event ({type(exc).__name__})")
+            return report
+        if ev["exception"]:
+            report["exceptions"].append(dict(where, justification=ev["exception_justification"],
+                                             violations=ev["violations"]))
+        link = ev["derived_from"]
+        if ev["sequence"] == 1 and link and (ev["case"], link.get("exhibit")) not in chains:
+            report["warnings"].append(f"{ev['exhibit']}: parent chain {link.get('exhibit')} is "
+                                      "not in this file; the derivation link was not checked")
+        report["events"] += 1
+    for (case, exhibit), chain in chains.items():
+        report["chains"][exhibit] = {"case": case, "events": chain.count, "head": chain.head}
+    heads = header.get("heads") if isinstance(header, dict) else None
+    if isinstance(heads, dict):
+        for exhibit in set(heads) | set(report["chains"]):
+            mine, head = report["chains"].get(exhibit), heads.get(exhibit)
+            if not isinstance(head, dict) or mine is None or mine["events"] != head.get(
+                "sequence"
+            ) or mine["head"] != head.get("entry_hash"):
+                report["first_broken"] = {"line": 1, "exhibit": exhibit, "reason":
+                                          "the chain does not end at the head named in the export "
+                                          "header (events were removed or added)"}
+                return report
+    elif header is None:
+        report["warnings"].append("no export header: a removed final event cannot be detected")
+    report["valid"] = True
+    return report
+
+
+def main(argv):
+    args = [a for a in argv if a != "--json"]
+    if len(args) != 1:
+        print("usage: python standalone_verifier.py custody.jsonl [--json]", file=sys.stderr)
+        return 2
+    try:
+        with open(args[0], encoding="utf-8") as fh:
+            report = verify_lines(fh.read().split("\n"))
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"cannot read {args[0]}: {exc}", file=sys.stderr)
+        return 2
+    if "--json" in argv:
+        print(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False))
+    elif report["valid"]:
+        for exhibit, chain in sorted(report["chains"].items()):
+            print(f"OK {exhibit}: {chain['events']} events, head {chain['head']}")
+        for item in report["exceptions"]:
+            print(f"flagged exception {item['exhibit']} #{item['sequence']}: "
+                  f"{item['justification']}")
+        for warning in report["warnings"]:
+            print(f"warning: {warning}")
+    else:
+        bad = report["first_broken"]
+        print(f"BROKEN at line {bad['line']} (exhibit {bad.get('exhibit')}, event "
+              f"#{bad.get('sequence')}): {bad['reason']}")
+    return 0 if report["valid"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,126 @@
+"""``sealbag custody``: keys, add, log, status, verify, export and the shipped verifier."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+
+from app.cli.main import main
+from forensics.database import open_database
+
+REF = "FIR 7/2026"
+
+
+@pytest.fixture
+def sealbag(capsys, sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("SEALBAG_KEY_PASSPHRASE", "lab passphrase 1")
+
+    def run(*args):
+        extra = ["--store", str(tmp_path / "store")] if args[:2] in (
+            ("case", "new"), ("exhibit", "add")) else []
+        db = [] if args[:2] == ("custody", "verify-file") else ["--db", sqlite_url]
+        code = main([*args, *db, *extra])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    run.url = sqlite_url
+    return run
+
+
+def setup_case(sealbag):
+    assert sealbag("case", "new", "--reference", REF, "--title", "Fraud", "--time-zone",
+                   "Asia/Kolkata")[0] == 0
+    for name, number in (("Asha Rao", "B-1"), ("Ben Das", "B-2")):
+        assert sealbag("person", "add", "--name", name, "--id-number", number,
+                       "--designation", "SI")[0] == 0
+        code, out, err = sealbag("custody", "key", "new", "--person", number, "--json")
+        assert code == 0, err
+        assert len(json.loads(out)["fingerprint"]) == 64
+    assert sealbag("exhibit", "add", "--case", REF, "--id", "EX-001", "--description",
+                   "Phone")[0] == 0
+
+
+def test_add_log_verify_export_round_trip(sealbag, tmp_path):
+    setup_case(sealbag)
+    photo = tmp_path / "seal.jpg"
+    photo.write_bytes(b"\xff\xd8 photo of the seal")
+    code, out, err = sealbag(
+        "custody", "add", "--case", REF, "--exhibit", "EX-001", "--action", "seized",
+        "--actor", "B-1", "--received-by", "B-1", "--at", "2026-11-20T14:30",
+        "--to", "Flat 3B", "--seal-number", "S-77", "--attach", str(photo), "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["sequence"] == 1
+    code, out, err = sealbag(
+        "custody", "add", "--case", REF, "--exhibit", "EX-001", "--action", "checked-out",
+        "--actor", "B-2", "--released-by", "B-1", "--received-by", "B-2",
+        "--at", "2026-11-20T16:00", "--purpose", "imaging", "--to", "Lab 1")
+    assert code == 0, err
+    # breaking continuity is refused, then accepted as a flagged exception
+    args = ("custody", "add", "--case", REF, "--exhibit", "EX-001", "--action", "transferred",
+            "--actor", "B-1", "--released-by", "B-1", "--received-by", "B-1",
+            "--at", "2026-11-20T17:00")
+    code, out, err = sealbag(*args)
+    assert code == 1 and "breaks the chain of custody" in err and "check it in first" in err
+    code, out, err = sealbag(*args, "--exception", "examiner handed it back by hand")
+    assert code == 0 and "FLAGGED EXCEPTION" in out
+
+    code, out, err = sealbag("custody", "log", "--case", REF, "--exhibit", "EX-001", "--json")
+    log = json.loads(out)
+    assert [e["action"] for e in log["events"]] == ["seized", "checked-out", "transferred"]
+    assert log["events"][0]["occurred_tz"] == "Asia/Kolkata"
+    assert log["events"][0]["occurred_at"] == "2026-11-20T09:00:00.000000Z"
+    assert len(log["events"][0]["attachments"]) == 1
+    code, out, _ = sealbag("custody", "log", "--case", REF, "--exhibit", "EX-001")
+    assert "2026-11-20 14:30:00+0530" in out and "EXCEPTION" in out
+    code, out, err = sealbag("custody", "add", "--case", REF, "--exhibit", "EX-001", "--action",
+                             "correction", "--actor", "B-1", "--corrects", "1",
+                             "--remarks", "seal number is S-78")
+    assert code == 0, err
+    code, out, _ = sealbag("custody", "log", "--case", REF, "--exhibit", "EX-001")
+    assert "[corrected by #4]" in out and "corrects #1" in out, out
+    code, out, _ = sealbag("custody", "status", "--case", REF)
+    assert "OUT OF CUSTODY" in out
+
+    code, out, err = sealbag("custody", "verify", "--case", REF)
+    assert code == 0, err
+    assert "OK EX-001: 4 events" in out and "flagged exception EX-001 #3" in out
+
+    jsonl = tmp_path / "out" / "custody.jsonl"
+    code, out, err = sealbag("custody", "export", "--case", REF, "--exhibit", "EX-001",
+                             "--out", str(jsonl), "--json")
+    assert code == 0, err
+    assert json.loads(out)["events"] == 4
+    run = subprocess.run([sys.executable, "-I", str(jsonl.parent / "standalone_verifier.py"),
+                          str(jsonl)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    code, out, _ = sealbag("custody", "verify-file", str(jsonl))
+    assert code == 0 and "OK EX-001: 4 events" in out
+
+    # tamper in the database: verify names the entry and exits non-zero
+    db = open_database(sealbag.url)
+    with db.session() as s:
+        s.execute(text("DROP TRIGGER custody_event_no_delete"))
+        s.execute(text("DELETE FROM custody_event WHERE sequence = 4"))
+    db.close()
+    code, out, err = sealbag("custody", "verify", "--case", REF, "--json")
+    assert code == 0, out  # a cut tail alone cannot be seen in the database...
+    assert json.loads(out)["events"] == 3
+    code, out, err = sealbag("custody", "verify", "--case", REF, "--against", str(jsonl))
+    assert code == 1 and "event #4" in err and "missing" in err, (code, out, err)
+
+
+def test_wrong_passphrase_and_unknown_person(sealbag, monkeypatch):
+    setup_case(sealbag)
+    monkeypatch.setenv("SEALBAG_KEY_PASSPHRASE", "not the right one")
+    code, _, err = sealbag("custody", "add", "--case", REF, "--exhibit", "EX-001",
+                           "--action", "seized", "--actor", "B-1")
+    assert code == 1 and "wrong passphrase" in err and "Traceback" not in err
+    code, _, err = sealbag("custody", "key", "new", "--person", "nobody")
+    assert code == 1 and "no person" in err
+    code, out, _ = sealbag("custody", "key", "list", "--json")
+    assert len(json.loads(out)) == 2
