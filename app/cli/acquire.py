@@ -113,8 +113,12 @@ def _acquire_into_case(source: Path, case_ref: str, exhibit_ref: str, examiner: 
 
     with database(db_url) as db, progress_bar(f"acquire {source.name}") as (progress, cancel):
         try:
-            return acquire_for_case(db, case_ref, exhibit_ref, source, examiner=examiner,
-                                    out_dir=out_dir, progress=progress, cancel=cancel, **options)
+            return acquire_for_case(
+                db, case_ref, exhibit_ref, source, examiner=examiner, out_dir=out_dir,
+                progress=progress, cancel=cancel,
+                on_warning=lambda text: click.echo(f"sealbag: warning: {text}", err=True),
+                **options,
+            )
         except (AcquisitionFailed, AcquisitionCancelled, ImageVerificationFailed) as exc:
             if as_json:
                 echo_json(exc.record.to_dict())

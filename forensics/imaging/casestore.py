@@ -11,6 +11,7 @@ imaging runs with no database transaction open, then
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -115,12 +116,21 @@ def finish_case_acquisition(
         target: what :func:`begin_case_acquisition` returned.
         record: the final acquisition record.
         record_file: the JSON record written beside the image.
-        events: custody events collected from the engine's ``on_event`` hook;
-            each becomes an audit entry until the custody ledger takes them.
+        events: events collected from the engine's ``on_event`` hook; each becomes
+            an audit entry, and ``imaged``/``verified`` also a signed custody event.
+
+    Returns:
+        The acquisition row; ``custody_warnings`` on it lists custody events the
+        ledger refused (e.g. the exhibit has no seizure event yet).
     """
     row = session.get(Acquisition, target.acquisition_id)
     assert row is not None
     case_id = row.exhibit.case_id
+    # custody first: the ledger locks the exhibit's chain before anything is written
+    custody_warnings = [
+        warning for kind, _details in events if kind in ("imaged", "verified")
+        if (warning := _custody_event(session, row, record, kind))
+    ]
     row.state = _STATE.get(record.state, DbState.FAILED)
     row.source_identity = record.to_dict()["source"]
     row.started_at = _parse_time(record.started)
@@ -143,12 +153,52 @@ def finish_case_acquisition(
         record_audit(session, f"acquisition.{kind}", target_type="acquisition",
                      target_id=str(row.id), case_id=case_id, person_id=row.examiner_id,
                      details=details)
+    for warning in custody_warnings:
+        record_audit(session, "acquisition.custody_refused", target_type="acquisition",
+                     target_id=str(row.id), case_id=case_id, person_id=row.examiner_id,
+                     details={"reason": warning})
     record_audit(session, f"acquisition.{record.state}", target_type="acquisition",
                  target_id=str(row.id), case_id=case_id, person_id=row.examiner_id,
                  details={"abort_reason": record.abort_reason,
                           "verification": record.verification.result})
     session.flush()
+    row.custody_warnings = custody_warnings  # type: ignore[attr-defined]
     return row
+
+
+def _custody_event(
+    session: Session, row: Acquisition, record: AcquisitionRecord, kind: str
+) -> str | None:
+    """Add the signed ``imaged``/``verified`` custody event; return why not, if refused."""
+    from forensics.custody import record_system_event
+    from forensics.errors import IntegrityError
+
+    details: dict[str, Any] = {
+        "engine": "imaging",
+        "acquisition_id": row.id,
+        "format": record.image_format,
+        "image_name": record.image_name,
+        "bytes": record.bytes_total,
+        "source_hashes": dict(record.source_hashes),
+        "image_hashes": dict(record.image_hashes),
+        "segments": [{"path": s.path, "size": s.size, "sha256": s.sha256}
+                     for s in record.segments],
+        "unreadable_bytes": record.bytes_zero_filled,
+        "padding_bytes": record.padding_bytes,
+    }
+    if kind == "verified":
+        details["verification"] = record.verification.result
+        details["mismatched_segments"] = list(record.verification.mismatched_segments)
+    try:
+        record_system_event(
+            session, row.exhibit, kind, actor=row.examiner, details=details,
+            hash_algorithm="sha256", hash_value=record.image_hashes.get("sha256"),
+            hash_match=record.verification.matched if kind == "verified" else None,
+        )
+    except (IntegrityError, UserInputError) as exc:
+        return (f"custody event '{kind}' not recorded: {exc}; record it with "
+                "sealbag custody add once the chain allows it")
+    return None
 
 
 def _store_files(
@@ -233,7 +283,8 @@ def import_case_acquisition(
 
 def acquire_for_case(
     db: Any, case_reference: str, exhibit_reference: str, source: str | os.PathLike[str], *,
-    examiner: str | None = None, out_dir: Path | None = None, **options: Any,
+    examiner: str | None = None, out_dir: Path | None = None,
+    on_warning: Callable[[str], None] | None = None, **options: Any,
 ) -> AcquisitionRecord:
     """Image ``source`` for an exhibit and record it in the case (the case-mode entry point).
 
@@ -246,6 +297,8 @@ def acquire_for_case(
         source: device or image path.
         examiner: ID number, ``#id`` or name of a registered person.
         out_dir: override ``<case folder>/images/<exhibit>/``.
+        on_warning: told about custody events the ledger refused (the acquisition
+            is stored anyway, with the reason in the audit trail).
         **options: passed to :func:`forensics.imaging.acquire_image` (fmt,
             segment_size, algorithms, verify, progress, cancel ...).
 
@@ -288,8 +341,12 @@ def acquire_for_case(
                 _mark_failed(session, target.acquisition_id, exc)
         raise
     with db.session() as session:
-        finish_case_acquisition(session, target, record,
-                                record_path(record.output_dir, record.image_name), events)
+        row = finish_case_acquisition(session, target, record,
+                                      record_path(record.output_dir, record.image_name), events)
+        warnings = list(row.custody_warnings)  # type: ignore[attr-defined]
+    if on_warning is not None:
+        for warning in warnings:
+            on_warning(warning)
     return record
 
 

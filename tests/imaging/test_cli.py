@@ -167,3 +167,54 @@ def test_import_acquisition_into_case(tmp_path: Path, capsys, database_url: str)
         db.close()
     code, out, _ = _run(capsys, "import-acquisition", str(log))
     assert code == 0 and "not stated in the log" in out
+
+
+def test_case_acquisition_adds_signed_custody_events(tmp_path: Path, capsys, sqlite_url: str,
+                                                     monkeypatch) -> None:
+    from forensics.custody import chain_events
+    from forensics.database import open_database
+    from forensics.database.models import Exhibit
+
+    monkeypatch.setenv("SEALBAG_KEY_PASSPHRASE", "lab passphrase 1")
+    store = tmp_path / "store"
+    ref = "FIR 10/2026"
+    db = ["--db", sqlite_url]
+    assert _run(capsys, "case", "new", "--reference", ref, "--title", "T", *db,
+                "--store", str(store))[0] == 0
+    assert _run(capsys, "person", "add", "--name", "Asha Rao", "--id-number", "B-1", *db)[0] == 0
+    assert _run(capsys, "custody", "key", "new", "--person", "B-1", *db)[0] == 0
+    for ex in ("EX-1", "EX-2"):
+        assert _run(capsys, "exhibit", "add", "--case", ref, "--id", ex, "--description", "d",
+                    *db, "--store", str(store))[0] == 0
+    code, _, err = _run(capsys, "custody", "add", "--case", ref, "--exhibit", "EX-1", "--action",
+                        "seized", "--actor", "B-1", "--received-by", "B-1", "--at",
+                        "2026-11-20T14:30", "--to", "Scene", *db)
+    assert code == 0, err
+    data = write_random(tmp_path / "src.bin", 70_000)
+
+    # EX-1 was seized: imaging and verification join its chain, signed by the examiner
+    code, out, err = _run(capsys, "acquire", str(tmp_path / "src.bin"), "--case", ref,
+                          "--exhibit", "EX-1", "--examiner", "B-1", *db, "--json")
+    assert code == 0, err
+    assert "warning" not in err
+    sha = hashlib.sha256(data).hexdigest()
+    database = open_database(sqlite_url)
+    try:
+        with database.session() as session:
+            exhibit = session.scalars(select(Exhibit).where(Exhibit.exhibit_id == "EX-1")).one()
+            events = chain_events(session, exhibit)
+            assert [e.action.value for e in events] == ["seized", "imaged", "verified"]
+            verified = json.loads(events[-1].canonical)
+            assert verified["hash_value"] == sha
+            assert verified["hash_match"] is True
+            assert verified["details"]["image_hashes"]["sha256"] == sha
+            assert verified["actor"]["id_number"] == "B-1"
+    finally:
+        database.close()
+    assert _run(capsys, "custody", "verify", "--case", ref, *db)[0] == 0
+
+    # EX-2 has no seizure event: the image is kept and recorded, the custody gap is reported
+    code, out, err = _run(capsys, "acquire", str(tmp_path / "src.bin"), "--case", ref,
+                          "--exhibit", "EX-2", *db)
+    assert code == 0, err
+    assert "custody event 'imaged' not recorded" in err
