@@ -214,7 +214,7 @@ def test_case_acquisition_adds_signed_custody_events(tmp_path: Path, capsys, sql
     assert _run(capsys, "custody", "verify", "--case", ref, *db)[0] == 0
 
     # EX-2 has no seizure event: the image is kept and recorded, the custody gap is reported
-    code, out, err = _run(capsys, "acquire", str(tmp_path / "src.bin"), "--case", ref,
+    code, _, err = _run(capsys, "acquire", str(tmp_path / "src.bin"), "--case", ref,
                           "--exhibit", "EX-2", *db)
     assert code == 0, err
     assert "custody event 'imaged' not recorded" in err
