@@ -193,7 +193,7 @@ def test_case_acquisition_adds_signed_custody_events(tmp_path: Path, capsys, sql
     data = write_random(tmp_path / "src.bin", 70_000)
 
     # EX-1 was seized: imaging and verification join its chain, signed by the examiner
-    code, out, err = _run(capsys, "acquire", str(tmp_path / "src.bin"), "--case", ref,
+    code, _, err = _run(capsys, "acquire", str(tmp_path / "src.bin"), "--case", ref,
                           "--exhibit", "EX-1", "--examiner", "B-1", *db, "--json")
     assert code == 0, err
     assert "warning" not in err
