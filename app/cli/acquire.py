@@ -31,6 +31,7 @@ from forensics.units import format_size, parse_size
 @click.option("--examiner", help="Examiner (in case mode: ID number, #id or name of a person).")
 @click.option("--description", help="Description (also written into an E01 header).")
 @click.option("--notes", help="Notes (also written into an E01 header).")
+@click.option("--write-blocker", help="Write blocker used (make, model, serial), for the record.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Destination folder (default in case mode: <case folder>/images/<exhibit>).")
 @click.option("--name", help="File name stem (default: the exhibit ID, else the source name).")
@@ -49,7 +50,8 @@ from forensics.units import format_size, parse_size
 def acquire_command(
     source: Path, case_ref: str | None, exhibit_ref: str | None, fmt: str, segment_size: str,
     hashes: str, verify: bool, verify_source: bool, examiner: str | None,
-    description: str | None, notes: str | None, out_dir: Path | None, name: str | None,
+    description: str | None, notes: str | None, write_blocker: str | None,
+    out_dir: Path | None, name: str | None,
     error_policy: str, retries: int, allow_mounted: bool, remove_partial: bool,
     db_url: str | None, as_json: bool,
 ) -> None:
@@ -68,6 +70,7 @@ def acquire_command(
         "verify_source": verify_source,
         "description": description,
         "notes": notes,
+        "write_blocker": write_blocker,
         "name": name,
         "error_policy": error_policy,
         "retries": retries,

@@ -118,6 +118,7 @@ def acquire_image(
     examiner: str | None = None,
     description: str | None = None,
     notes: str | None = None,
+    write_blocker: str | None = None,
     error_policy: str = "zero-fill",
     retries: int = 2,
     keep_partial: bool = True,
@@ -145,6 +146,8 @@ def acquire_image(
         verify_source: also re-read the source and compare.
         case_reference, exhibit_reference, examiner, description, notes: recorded,
             and written into the E01 header.
+        write_blocker: the write blocker used (make, model, serial), as stated by
+            the examiner; Sealbag cannot detect it.
         error_policy: ``zero-fill`` (retry, then zero-fill unreadable sectors and
             list them) or ``stop`` (fail on the first unreadable sector).
         retries: extra read attempts before a sector is declared unreadable.
@@ -225,6 +228,7 @@ def acquire_image(
             examiner=examiner, description=description, notes=notes, identity=identity,
             fmt=fmt, stem=stem, out=out, segment_size=segment_size, algos=algos,
             total=total, padding=padding, error_policy=error_policy, warnings=warnings,
+            write_blocker=write_blocker,
         )
         rec_path = record_path(out, stem)
         write_record(base.record(AcquisitionState.IN_PROGRESS), rec_path)
@@ -257,6 +261,7 @@ class _RunState:
     padding: int
     error_policy: str
     warnings: list[str]
+    write_blocker: str | None = None
     started: str = field(default_factory=lambda: _now())
     ended: str | None = None
     seconds: float | None = None
@@ -287,7 +292,7 @@ class _RunState:
             duration_seconds=round(self.seconds, 3) if self.seconds is not None else None,
             speed_mb_per_s=speed, verification=self.verification, abort_reason=abort_reason,
             warnings=tuple(self.warnings), writer=self.writer,
-            container_hashes_stored=dict(self.stored),
+            container_hashes_stored=dict(self.stored), write_blocker=self.write_blocker,
         )
 
 

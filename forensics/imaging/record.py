@@ -226,6 +226,7 @@ class AcquisitionRecord:
     container_hashes_stored: dict[str, str] = field(default_factory=dict)
     imported_from: str | None = None
     unconfirmed_fields: tuple[str, ...] = ()
+    write_blocker: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples become lists)."""

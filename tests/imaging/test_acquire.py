@@ -89,7 +89,7 @@ def test_record_written_beside_image_and_round_trips(tmp_path: Path) -> None:
     write_random(tmp_path / "src.bin", 10_000)
     rec = acquire_image(tmp_path / "src.bin", tmp_path / "out", exhibit_reference="EX 001/a",
                         case_reference="OP-1", examiner="DC 42", notes="bag S-1",
-                        algorithms=["md5"])
+                        algorithms=["md5"], write_blocker="Tableau T35u s/n 123")
     path = record_path(tmp_path / "out", "EX_001_a")
     assert path.exists()
     loaded = read_record(path)
@@ -97,6 +97,7 @@ def test_record_written_beside_image_and_round_trips(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["state"] == "verified"
     assert data["case_reference"] == "OP-1"
+    assert data["write_blocker"] == "Tableau T35u s/n 123"
     assert data["algorithms"] == ["md5", "sha256"]  # sha256 always on
     assert data["source"]["files"][0]["size"] == 10_000
     assert data["tool"]["libraries"]["openssl"]
