@@ -157,8 +157,15 @@ def _report(record, as_json: bool) -> None:
 @click.argument("image", type=click.Path(path_type=Path))
 @click.option("--source", "source", type=click.Path(path_type=Path),
               help="Also re-read this source and compare with the recorded source hashes.")
+@click.option("--case", "case_ref",
+              help="Record the result as a custody event of the exhibit in this case.")
+@click.option("--exhibit", "exhibit_ref", help="Exhibit (default: the one in the record).")
+@click.option("--examiner", help="Who verifies (ID number, #id or name), for the custody event.")
+@db_option
 @json_option
-def verify_command(image: Path, source: Path | None, as_json: bool) -> None:
+def verify_command(image: Path, source: Path | None, case_ref: str | None,
+                   exhibit_ref: str | None, examiner: str | None, db_url: str | None,
+                   as_json: bool) -> None:
     """Re-verify IMAGE (any image file, or its NAME.acquisition.json) against its record."""
     from forensics.imaging import open_source, read_record, verify_image
 
@@ -176,6 +183,17 @@ def verify_command(image: Path, source: Path | None, as_json: bool) -> None:
     finally:
         if opened:
             opened.reader.close()
+    if case_ref:
+        from forensics.imaging.casestore import record_reverification
+
+        exhibit = exhibit_ref or record.exhibit_reference
+        if not exhibit:
+            raise UserInputError("the record names no exhibit; pass --exhibit ID")
+        with database(db_url) as db, db.session() as session:
+            refused = record_reverification(session, case_ref, exhibit, record, result,
+                                            examiner=examiner)
+        if refused:
+            click.echo(f"sealbag: warning: {refused}", err=True)
     if as_json:
         echo_json({"record": str(record_file), "verification": result})
     else:

@@ -28,7 +28,7 @@ from forensics.database.enums import StoredFileKind, VerificationResult
 from forensics.database.models import Acquisition, Case, StoredFile
 from forensics.errors import OperationCancelled, UserInputError
 from forensics.imaging.engine import safe_image_name
-from forensics.imaging.record import AcquisitionRecord
+from forensics.imaging.record import AcquisitionRecord, Verification
 from forensics.store import sha256_file
 
 _STATE = {
@@ -360,3 +360,47 @@ def _mark_failed(session: Session, acquisition_id: int, exc: BaseException) -> N
     record_audit(session, f"acquisition.{row.state.value}", target_type="acquisition",
                  target_id=str(row.id), case_id=row.exhibit.case_id,
                  details={"abort_reason": row.abort_reason})
+
+
+def record_reverification(
+    session: Session, case_reference: str, exhibit_reference: str, record: AcquisitionRecord,
+    verification: Verification, *, examiner: str | None = None,
+) -> str | None:
+    """Add a signed ``verified`` custody event for a later re-verification of an image.
+
+    Returns:
+        None when the event was recorded, else why the ledger refused it (the
+        refusal is also written to the audit trail).
+
+    Raises:
+        NotFoundError: no such case, exhibit or person.
+    """
+    from forensics.custody import record_system_event
+    from forensics.errors import IntegrityError
+
+    exhibit = get_exhibit_row(session, case_reference, exhibit_reference)
+    person = find_person(session, examiner) if examiner else None
+    details: dict[str, Any] = {
+        "engine": "imaging",
+        "step": "re-verification",
+        "image_name": record.image_name,
+        "format": record.image_format,
+        "verification": verification.result,
+        "mismatched_segments": list(verification.mismatched_segments),
+        "checks": len(verification.checks),
+        "image_hashes": dict(record.image_hashes),
+    }
+    try:
+        record_system_event(
+            session, exhibit, "verified", actor=person, details=details,
+            hash_algorithm="sha256", hash_value=record.image_hashes.get("sha256"),
+            hash_match=verification.matched,
+        )
+        refused = None
+    except (IntegrityError, UserInputError) as exc:
+        refused = f"custody event 'verified' not recorded: {exc}"
+    record_audit(session, "acquisition.reverified", target_type="exhibit",
+                 target_id=exhibit.exhibit_id, case_id=exhibit.case_id,
+                 person_id=person.id if person else None,
+                 details={"result": verification.result, "custody_refused": refused})
+    return refused

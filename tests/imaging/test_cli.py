@@ -193,7 +193,7 @@ def test_case_acquisition_adds_signed_custody_events(tmp_path: Path, capsys, sql
     data = write_random(tmp_path / "src.bin", 70_000)
 
     # EX-1 was seized: imaging and verification join its chain, signed by the examiner
-    code, _, err = _run(capsys, "acquire", str(tmp_path / "src.bin"), "--case", ref,
+    code, out, err = _run(capsys, "acquire", str(tmp_path / "src.bin"), "--case", ref,
                           "--exhibit", "EX-1", "--examiner", "B-1", *db, "--json")
     assert code == 0, err
     assert "warning" not in err
@@ -212,6 +212,21 @@ def test_case_acquisition_adds_signed_custody_events(tmp_path: Path, capsys, sql
     finally:
         database.close()
     assert _run(capsys, "custody", "verify", "--case", ref, *db)[0] == 0
+
+    # a later re-verification is a custody event too
+    record = Path(json.loads(out)["output_dir"]) / "EX-1.acquisition.json"
+    code, _, err = _run(capsys, "verify", str(record), "--case", ref, "--examiner", "B-1", *db)
+    assert code == 0, err
+    database = open_database(sqlite_url)
+    try:
+        with database.session() as session:
+            exhibit = session.scalars(select(Exhibit).where(Exhibit.exhibit_id == "EX-1")).one()
+            events = chain_events(session, exhibit)
+            assert [e.action.value for e in events][-1] == "verified"
+            assert json.loads(events[-1].canonical)["details"]["step"] == "re-verification"
+            assert len(events) == 4
+    finally:
+        database.close()
 
     # EX-2 has no seizure event: the image is kept and recorded, the custody gap is reported
     code, _, err = _run(capsys, "acquire", str(tmp_path / "src.bin"), "--case", ref,
