@@ -39,8 +39,9 @@ print(rec.writer, file=sys.stderr)
 
 def _run(
     cmd: list[str], env: dict[str, str] | None, rss_file: Path, source: Path
-) -> tuple[float, float | None, str]:
-    """Run ``cmd``; return wall seconds, peak RSS in MB (when GNU time exists) and stdout."""
+) -> tuple[float, tuple[float, float] | None, str]:
+    """Run ``cmd``; return wall seconds, (peak RSS in MB, CPU seconds) when GNU time
+    exists, and stdout."""
     # flush dirty pages left by the previous run, so its writeback does not
     # steal CPU from this one
     os.sync()
@@ -48,16 +49,17 @@ def _run(
     # proactive reclaim (e.g. DAMON) may have dropped some of the source's pages
     _warm(source)
     gnu_time = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
-    full = [gnu_time, "-f", "%M", "-o", str(rss_file), *cmd] if gnu_time else cmd
+    full = [gnu_time, "-f", "%M %U %S", "-o", str(rss_file), *cmd] if gnu_time else cmd
     start = time.perf_counter()
     proc = subprocess.run(full, capture_output=True, env=env, check=False)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}")
-    peak = None
+    usage = None
     if gnu_time:
-        peak = int(rss_file.read_text().strip().splitlines()[-1]) / 1024
-    return seconds, peak, proc.stdout.decode("utf-8", "replace")
+        rss_kb, user, system = rss_file.read_text().strip().splitlines()[-1].split()
+        usage = (int(rss_kb) / 1024, float(user) + float(system))
+    return seconds, usage, proc.stdout.decode("utf-8", "replace")
 
 
 def _make_source(path: Path, size: int) -> None:
@@ -111,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         # every tool alike instead of whichever ran at that moment
         times: dict[str, list[float]] = {label: [] for label, cmd in tools.items() if cmd}
         peaks: dict[str, list[float]] = {label: [] for label in times}
+        cpu: dict[str, list[float]] = {label: [] for label in times}
         md5_hex = None
         load_before = os.getloadavg()[0]
         for _ in range(args.repeat):
@@ -119,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 shutil.rmtree(work / "out", ignore_errors=True)
                 (work / "dc3dd.out").unlink(missing_ok=True)
-                seconds, peak, out = _run(cmd, env, work / "rss.txt", src)
+                seconds, usage, out = _run(cmd, env, work / "rss.txt", src)
                 times[label].append(seconds)
-                if peak is not None:
-                    peaks[label].append(peak)
+                if usage is not None:
+                    peaks[label].append(usage[0])
+                    cpu[label].append(usage[1])
                 if label == "md5sum":
                     md5_hex = out.split()[0]
                 elif "sealbag" in label and md5_hex and out.strip() != md5_hex:
@@ -131,28 +135,30 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for label, cmd in tools.items():
             if cmd is None:
-                rows.append((label, None, None, None))
+                rows.append((label, None, None, None, None))
                 continue
             median = statistics.median(times[label])
             rows.append((label, median, size / median / 1e6,
-                         max(peaks[label]) if peaks[label] else None))
+                         max(peaks[label]) if peaks[label] else None,
+                         statistics.median(cpu[label]) if cpu[label] else None))
         base = rows[0][2]
         dc3dd = next((r[2] for r in rows if r[0].startswith("dc3dd")), None)
         table_rows = []
-        for label, seconds, mbps, peak in rows:
+        for label, seconds, mbps, peak, cpu_s in rows:
             if seconds is None:
-                table_rows.append([label, "not installed", "", "", "", ""])
+                table_rows.append([label, "not installed", "", "", "", "", ""])
                 continue
             table_rows.append([
                 label, f"{seconds:.2f}", f"{mbps:.0f}", f"{mbps / base:.2f}",
                 f"{mbps / dc3dd:.2f}" if dc3dd else "n/a",
+                f"{cpu_s:.2f}" if cpu_s is not None else "n/a",
                 f"{peak:.0f}" if peak is not None else "n/a",
             ])
         write_table(
             "acquire",
             f"Acquisition: {size / 2**30:.2f} GiB random file (page-cached) to raw, "
             "MD5 + SHA-1 + SHA-256, verification off",
-            ["Tool", "Seconds", "MB/s", "× md5sum", "× dc3dd", "Peak RSS (MB)"],
+            ["Tool", "Seconds", "MB/s", "× md5sum", "× dc3dd", "CPU seconds", "Peak RSS (MB)"],
             table_rows,
             notes=(
                 f"Median of {args.repeat} run(s); seconds are wall time of the whole command "
@@ -160,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"(sync) before each run and the source re-read into the cache. Tools run "
                 f"round-robin. Hashes by {ssl.OPENSSL_VERSION} through hashlib. Load average "
                 f"(1 min) {load_before:.2f} before, {load_after:.2f} after: other jobs shared "
-                "the machine when it is above 0."
+                "the machine when it is above 0. CPU seconds (user + system) do not depend on "
+                "what else runs: Sealbag's threads need more CPU in total than md5sum, so its "
+                "wall-clock ratio needs a second free core."
             ),
         )
     finally:
