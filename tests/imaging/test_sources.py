@@ -92,6 +92,21 @@ def test_acquire_read_only_loop_device(tmp_path: Path) -> None:
             assert opened.reader._direct_fd(0) is not None
         finally:
             opened.reader.close()
+        # bulk reads of a device bypass the page cache when the buffer is aligned
+        opened = open_source(dev)
+        try:
+            import mmap
+
+            aligned = memoryview(mmap.mmap(-1, 65536))
+            assert opened.reader.readinto(65536, aligned) == 65536
+            assert bytes(aligned) == data[65536:131072]
+            assert opened.reader.direct_read_bytes == 65536
+            unaligned = memoryview(bytearray(65536 + 1))[1:]
+            assert opened.reader.readinto(0, unaligned) == 65536
+            assert bytes(unaligned) == data[:65536]
+            assert opened.reader.direct_read_bytes == 65536  # unaligned: read buffered
+        finally:
+            opened.reader.close()
     finally:
         subprocess.run(["losetup", "-d", dev], check=False)
     assert rec.source.kind == "block-device"
