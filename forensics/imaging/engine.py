@@ -395,14 +395,21 @@ def _run(
         write_record(rec, rec_path)
         _emit(on_event, "aborted", rec)
         raise AcquisitionCancelled(reason, rec) from exc
-    except (ForensicsError, OSError) as exc:
+    except Exception as exc:
         base.ended, base.seconds = _now(), time.monotonic() - started
         base.bytes_read, base.errors = result.bytes_read, result.error_ranges
         _abandon(staging, keep_partial)
-        message = str(exc) if isinstance(exc, ForensicsError) else _os_message(exc)
+        if isinstance(exc, ForensicsError):
+            message = str(exc)
+        elif isinstance(exc, OSError):
+            message = _os_message(exc)
+        else:
+            message = f"internal error: {type(exc).__name__}: {exc}"
         rec = base.record(AcquisitionState.FAILED, message)
         write_record(rec, rec_path)
         _emit(on_event, "aborted", rec)
+        if not isinstance(exc, ForensicsError | OSError):
+            raise  # a bug: keep its traceback; the record already says "failed"
         raise AcquisitionFailed(f"acquisition failed: {message}", rec) from exc
     base.ended = _now()
     rec = base.record(AcquisitionState.COMPLETED)

@@ -297,3 +297,19 @@ def test_destination_write_error_fails_clearly(tmp_path: Path) -> None:
     rec = read_record(record_path(tmp_path / "out", "img"))
     assert rec.state == "failed"
     assert not (tmp_path / "out" / "img.raw").exists()
+
+
+def test_unexpected_error_still_marks_the_run_failed(tmp_path: Path) -> None:
+    write_random(tmp_path / "src.bin", 300_000)
+
+    def broken_progress(update) -> None:
+        if update.done:
+            raise RuntimeError("display crashed")
+
+    with pytest.raises(RuntimeError, match="display crashed"):
+        acquire_image(tmp_path / "src.bin", tmp_path / "out", name="img", chunk_size=SMALL_CHUNK,
+                      progress=broken_progress)
+    rec = read_record(record_path(tmp_path / "out", "img"))
+    assert rec.state == "failed"
+    assert "display crashed" in rec.abort_reason
+    assert not (tmp_path / "out" / "img.raw").exists()
