@@ -150,7 +150,7 @@ def run_demo(
         remove_sqlite_files(db_path)
     url = f"sqlite:///{db_path}"
     store = EvidenceStore(out_dir / "store")
-    steps = [("case", _step_case)]
+    steps = [("case", _step_case), ("custody", _step_custody)]
     summary = DemoSummary(database_url=url, case_reference=DEMO_REFERENCE, store_path=None)
     with open_database(url) as db:
         for index, (name, step) in enumerate(steps):
@@ -172,3 +172,17 @@ def _step_case(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, A
         "people": len(DEMO_PEOPLE),
         "exhibits": [e.exhibit_id for e in DEMO_EXHIBITS],
     }
+
+
+def _step_custody(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:
+    from forensics.custody.demo import record_demo_custody
+
+    result = record_demo_custody(
+        db,
+        DEMO_REFERENCE,
+        out_dir,
+        officer="DEMO-IO-1",
+        custodian="DEMO-CU-1",
+        examiner="DEMO-EX-1",
+    )
+    return {"status": "done", **result}

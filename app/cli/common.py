@@ -26,7 +26,10 @@ EXIT_CANCELLED = 130
 def run_cli(group: click.Group, argv: list[str]) -> int:
     """Run the click group, turning expected failures into one-line errors."""
     try:
-        group.main(args=argv, prog_name="sealbag", standalone_mode=False)
+        result = group.main(args=argv, prog_name="sealbag", standalone_mode=False)
+        # with standalone_mode=False, click returns ctx.exit(n)'s code instead of exiting
+        if isinstance(result, int) and not isinstance(result, bool):
+            return result
     except click.exceptions.Exit as exc:
         return int(exc.exit_code or 0)
     except click.ClickException as exc:

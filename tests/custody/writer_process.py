@@ -8,6 +8,7 @@ prints the sequence number of each event it committed.
 from __future__ import annotations
 
 import sys
+import time
 
 from forensics.custody import record_event, unlock_person_key
 from forensics.database import open_database
@@ -33,6 +34,9 @@ def main(argv: list[str]) -> int:
             sequence = event.sequence
         done += 1
         print(sequence, flush=True)
+        # a person pauses between entries; without a pause SQLite's busy handler lets
+        # the process holding the lock win every round and the writers never interleave
+        time.sleep(0.02)
     db.close()
     return 0
 
