@@ -297,6 +297,9 @@ def _stage(root: Path, dirs: list[bytes], files: list[PlannedFile], mtime: int) 
         with open(target, "wb") as fh:
             fh.write(f.content)
         os.utime(target, (mtime, mtime))
+    # folders last, deepest first: writing their files has just set their times to now
+    for d in sorted(dirs, key=lambda d: d.count(b"/"), reverse=True):
+        os.utime(rootb + b"/" + d, (mtime, mtime))
 
 
 def build_image(spec: TrainingSpec, out_path: str | os.PathLike[str]) -> AnswerKey:
