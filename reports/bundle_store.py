@@ -21,16 +21,16 @@ from sqlalchemy.orm import Session
 from forensics.casework.audit import record_audit
 from forensics.database.enums import BundleStatus, StoredFileKind
 from forensics.database.models import Bundle, Case, Exhibit, MlaRequest, Person, StoredFile
-from forensics.errors import DatabaseError, ForensicsError, NotFoundError, UserInputError
+from forensics.errors import NotFoundError, UserInputError
 from forensics.progress import NEVER_CANCELLED, CancelToken, ProgressFn, no_progress
-from reports.from_database import case_data_from_database
+from reports.from_database import EXHIBIT_NOTE_FIELDS, case_data_from_database
 from reports.loading import build_dataclass, read_structured_file, request_from_dict
 from reports.model import BundleInput, CertificatesData, RequestData
 from reports.package import BuildResult, SigningConfig, build_bundle
 from reports.profiles import load_profile
 
 # Parts of a stored request document that are not RequestData.
-EXTRA_KEYS = ("certificates", "bundle")
+EXTRA_KEYS = ("certificates", "bundle", "exhibit_notes")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,13 +41,15 @@ class RequestDocument:
     certificates: CertificatesData | None = None
     bundle_year: int | None = None
     bundle_serial: int | None = None
+    exhibit_notes: Mapping[str, Mapping[str, str]] = dataclasses.field(default_factory=dict)
 
 
 def parse_request_document(data: Any, where: str = "request") -> RequestDocument:
     """Validate a request document (``bundle init`` template plus optional extras).
 
     Besides the request fields it may hold ``certificates:`` (declarants: party, expert,
-    custodian, with place and date the database does not know) and ``bundle: {year, serial}``.
+    custodian, with place and date the database does not know), ``bundle: {year, serial}``
+    and ``exhibit_notes: {EX-001: {witnesses, photographs, device_clock}}``.
 
     Raises:
         UserInputError: unknown key or wrong shape, naming the dotted path to fix.
@@ -70,7 +72,22 @@ def parse_request_document(data: Any, where: str = "request") -> RequestDocument
         value = bundle.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             raise UserInputError(f"{where}.bundle.{key}: expected a whole number")
-    return RequestDocument(request, certificates, bundle.get("year"), bundle.get("serial"))
+    raw_notes = data.get("exhibit_notes") or {}
+    if not isinstance(raw_notes, Mapping):
+        raise UserInputError(f"{where}.exhibit_notes: expected a mapping of exhibit IDs")
+    notes: dict[str, dict[str, str]] = {}
+    for exhibit_id, fields in raw_notes.items():
+        here = f"{where}.exhibit_notes.{exhibit_id}"
+        if not isinstance(fields, Mapping):
+            raise UserInputError(f"{here}: expected a mapping")
+        unknown = sorted(set(map(str, fields)) - set(EXHIBIT_NOTE_FIELDS))
+        if unknown:
+            raise UserInputError(
+                f"{here}: unknown field(s) {', '.join(unknown)}; use "
+                + ", ".join(EXHIBIT_NOTE_FIELDS)
+            )
+        notes[str(exhibit_id)] = {str(k): "" if v is None else str(v) for k, v in fields.items()}
+    return RequestDocument(request, certificates, bundle.get("year"), bundle.get("serial"), notes)
 
 
 def _case(session: Session, reference: str) -> Case:
@@ -421,6 +438,7 @@ def build_bundle_from_database(
             exhibits=exhibits,
             certificate_ids=profile.certificates,
             certificates=document.certificates,
+            exhibit_notes=document.exhibit_notes,
             bundle_year=document.bundle_year,
             bundle_serial=document.bundle_serial,
         )
@@ -442,12 +460,14 @@ def build_bundle_from_database(
         with db.session() as session:
             person = find_person(session, operator) if operator else None
             recorded = record_built_bundle(
-                session, case_reference, inp, result, request_row_id=request_row_id,
+                session,
+                case_reference,
+                inp,
+                result,
+                request_row_id=request_row_id,
                 operator=person,
             )
-    except (ForensicsError, DatabaseError) as exc:
-        return DatabaseBuild(result, None, _record_failure(result, exc))
-    except Exception as exc:  # noqa: BLE001 - any database failure leaves the package valid
+    except Exception as exc:  # any database failure: the package stays valid
         return DatabaseBuild(result, None, _record_failure(result, exc))
     return DatabaseBuild(result, recorded)
 

@@ -190,6 +190,22 @@ def _bundle_exhibit(
     )
 
 
+EXHIBIT_NOTE_FIELDS = ("witnesses", "photographs", "device_clock")
+
+
+def _with_notes(exhibit: BundleExhibit, notes: Mapping[str, Any] | None) -> BundleExhibit:
+    if not notes:
+        return exhibit
+    changes: dict[str, Any] = {}
+    if notes.get("witnesses"):
+        changes["witnesses"] = str(notes["witnesses"])
+    if notes.get("photographs"):
+        device = exhibit.device
+        shown = "; ".join(x for x in (str(notes["photographs"]), device.photographs) if x)
+        changes["device"] = dataclasses.replace(device, photographs=shown)
+    return dataclasses.replace(exhibit, **changes) if changes else exhibit
+
+
 def _hashes(row: AcquisitionRow) -> tuple[HashValue, ...]:
     """Every hash of the row by algorithm name: image, then source, then verification."""
 
@@ -346,6 +362,7 @@ def latest_complete_run(session: Session, exhibit: Exhibit) -> CatalogRun | None
 _LISTING_COLUMNS = (
     FileEntry.id,
     FileEntry.path,
+    FileEntry.path_raw,
     FileEntry.stream,
     FileEntry.allocated,
     FileEntry.size,
@@ -355,6 +372,23 @@ _LISTING_COLUMNS = (
     FileEntry.crtime_ns,
     FileEntry.sha256,
 )
+
+
+def exact_name(display: str, raw: bytes | None) -> str:
+    """The name to list: the exact text when the stored bytes are UTF-8, else the display form.
+
+    The catalog keeps the display form in ``path`` (invisible and control characters shown as
+    ``⟨U+XXXX⟩``) and the exact bytes in ``path_raw`` when the two differ. The bundle escapes
+    names itself (one-to-one, so a literal ``⟨`` is escaped too); handing it the display form
+    would escape the escapes. Names that are not UTF-8 cannot be exact text in the UTF-8
+    listing CSV, so they keep the display form (``⟨0xFF⟩`` for each undecodable byte).
+    """
+    if raw is None:
+        return display
+    try:
+        return bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        return display
 
 
 def iter_listing_batches(
@@ -387,14 +421,15 @@ def iter_listing_rows(
 ) -> Iterator[FileRow]:
     """Listing rows for ``(exhibit ID, run id)`` pairs, streamed batch by batch.
 
-    Paths are the catalog's display form (undecodable bytes and invisible characters already
-    shown as escapes; the exact bytes stay in ``FileEntry.path_raw``). Named streams print as
-    ``path:stream`` and unallocated (deleted) names carry `` [deleted]``.
+    Paths are the exact names where they are text (see :func:`exact_name`), so the listing
+    CSV keeps them and the PDF escapes them once. Named streams print as ``path:stream`` and
+    unallocated (deleted) names carry `` [deleted]``.
     """
     for exhibit_id, run_id in runs:
         for batch in iter_listing_batches(engine, run_id, batch_size):
-            for _id, path, stream, allocated, size, mtime, atime, ctime, crtime, sha in batch:
-                shown = f"{path}:{stream}" if stream else path
+            for _id, path, raw, stream, allocated, size, mtime, atime, ctime, crtime, sha in batch:
+                name = exact_name(path, raw)
+                shown = f"{name}:{stream}" if stream else name
                 if not allocated:
                     shown += " [deleted]"
                 yield FileRow(
@@ -451,6 +486,45 @@ def hash_set_citations(session: Session, run_ids: Sequence[int]) -> list[HashSet
     return sorted(citations, key=lambda c: (c.name, c.version))
 
 
+def _listing_details(
+    session: Session, run: CatalogRun, zone_name: str | None
+) -> tuple[tuple[str, str], ...]:
+    """S15 lines telling where a listing comes from and which hash sets it cites."""
+    tools = ", ".join(f"{k} {v}" for k, v in sorted((run.tool_versions or {}).items()))
+    ended = _local_iso(run.ended_at, zone_name) or "unknown"
+    source = f"run #{run.id} (complete), {int(run.entry_count or 0):,} entries, ended {ended}"
+    if run.image_sha256:
+        source += f"; image SHA-256 {run.image_sha256}"
+    if tools:
+        source += f"; tools: {tools}"
+    details = [("Catalog run", source)]
+    notes = [g for g in run.gaps or () if isinstance(g, Mapping)]
+    if notes:
+        details.append(
+            (
+                "Catalog notes",
+                "; ".join(
+                    f"{g.get('where', '')}: {g.get('reason', '')}"
+                    for g in notes[:MAX_ERROR_RANGES_SHOWN]
+                ),
+            )
+        )
+    citations = hash_set_citations(session, [run.id])
+    if citations:
+        details.append(
+            (
+                "Hash sets cited",
+                "; ".join(
+                    f"{c.name} {c.version} ({c.kind}, {c.format}, {c.entry_count:,} hashes"
+                    + (f", source file SHA-256 {c.source_sha256}" if c.source_sha256 else "")
+                    + f"): {c.matched_entries:,} listed entries matched"
+                    for c in citations
+                ),
+            )
+        )
+    return tuple(details)
+
+
 def _custody_records(session: Session, case: Case, exhibit_ids: Sequence[str]) -> list[dict]:
     """A fresh ledger export of these exhibits, read back as the records ``custody.jsonl`` holds."""
     from forensics.custody import export_custody, read_export
@@ -463,9 +537,7 @@ def _custody_records(session: Session, case: Case, exhibit_ids: Sequence[str]) -
     return [*header, *contents.keys, *contents.events]
 
 
-def _selected_exhibits(
-    session: Session, case: Case, wanted: Sequence[str] | None
-) -> list[Exhibit]:
+def _selected_exhibits(session: Session, case: Case, wanted: Sequence[str] | None) -> list[Exhibit]:
     rows = list(
         session.scalars(
             select(Exhibit).where(Exhibit.case_id == case.id).order_by(Exhibit.exhibit_id)
@@ -538,6 +610,7 @@ def case_data_from_database(
     exhibits: Sequence[str] | None = None,
     certificate_ids: Sequence[str] = (),
     certificates: CertificatesData | None = None,
+    exhibit_notes: Mapping[str, Mapping[str, str]] | None = None,
     bundle_year: int | None = None,
     bundle_serial: int | None = None,
     bundle_version: int | None = None,
@@ -552,6 +625,8 @@ def case_data_from_database(
         certificate_ids: certificate variants covering each digital exhibit (the profile's).
         certificates: declarant details (place, date, relation ...) the database does not hold;
             non-empty fields win over those derived from the seizing officer and examiner.
+        exhibit_notes: per exhibit ID, facts the database does not hold: ``witnesses``,
+            ``photographs`` (exhibit) and ``device_clock`` (its acquisition record).
         bundle_year, bundle_serial: bundle ID parts (``<CC>-<agency>-<year>-<serial>``);
             default the year the case was opened and the case's database id.
         bundle_version: default one more than the highest version recorded for the ID.
@@ -568,23 +643,33 @@ def case_data_from_database(
     if case is None:
         raise NotFoundError(f"no case {case_reference!r}; list cases with: sealbag case list")
     chosen = _selected_exhibits(session, case, exhibits)
-    parents = {e.id: e.exhibit_id for e in session.scalars(
-        select(Exhibit).where(Exhibit.case_id == case.id))}
+    parents = {
+        e.id: e.exhibit_id
+        for e in session.scalars(select(Exhibit).where(Exhibit.case_id == case.id))
+    }
+    notes = {str(k): dict(v or {}) for k, v in (exhibit_notes or {}).items()}
     bundle_exhibits = [
-        _bundle_exhibit(e, case, parents, certificate_ids) for e in chosen
+        _with_notes(_bundle_exhibit(e, case, parents, certificate_ids), notes.get(e.exhibit_id))
+        for e in chosen
     ]
     acquisition_rows: list[AcquisitionRow] = []
     acquisitions: list[Acquisition] = []
     runs: list[tuple[str, int]] = []
+    listing_details: dict[str, tuple[tuple[str, str], ...]] = {}
     for exhibit, shown in zip(chosen, bundle_exhibits, strict=True):
         if shown.digital:
             row = latest_acquisition(session, exhibit)
             if row is not None:
                 acquisition_rows.append(row)
-                acquisitions.append(_acquisition(row, exhibit.exhibit_id, case))
+                acquisition = _acquisition(row, exhibit.exhibit_id, case)
+                clock = notes.get(exhibit.exhibit_id, {}).get("device_clock")
+                if clock:
+                    acquisition = dataclasses.replace(acquisition, device_clock=str(clock))
+                acquisitions.append(acquisition)
         run = latest_complete_run(session, exhibit)
         if run is not None:
             runs.append((exhibit.exhibit_id, run.id))
+            listing_details[exhibit.exhibit_id] = _listing_details(session, run, case.time_zone)
     year = bundle_year or (case.created_at.year if case.created_at else datetime.now(UTC).year)
     info = CaseInfo(
         reference=case.reference,
@@ -605,6 +690,7 @@ def case_data_from_database(
         ),
         certificates=_certificates(chosen, acquisition_rows, certificates),
         file_rows=ListingSource(session.get_bind(), runs, listing_batch) if runs else None,
+        listing_details=listing_details,
     )
 
 
@@ -615,10 +701,12 @@ def listing_runs(case_data: CaseData) -> tuple[tuple[str, int], ...]:
 
 
 __all__ = [
+    "EXHIBIT_NOTE_FIELDS",
     "LISTING_BATCH",
     "HashSetCitation",
     "ListingSource",
     "case_data_from_database",
+    "exact_name",
     "hash_set_citations",
     "iter_listing_batches",
     "iter_listing_rows",

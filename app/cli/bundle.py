@@ -169,7 +169,11 @@ def register(group: click.Group) -> None:
             )
             with progress_bar("bundle", enabled=not as_json) as (progress, cancel):
                 result = build_bundle(
-                    inp, out_dir, signing=signing, include_uco=uco, progress=progress,
+                    inp,
+                    out_dir,
+                    signing=signing,
+                    include_uco=uco,
+                    progress=progress,
                     cancel=cancel,
                 )
             if as_json:
@@ -179,14 +183,26 @@ def register(group: click.Group) -> None:
             return
         from reports.bundle_store import build_bundle_from_database
 
-        with database(db_url) as db, progress_bar("bundle", enabled=not as_json) as (
-            progress,
-            cancel,
+        with (
+            database(db_url) as db,
+            progress_bar("bundle", enabled=not as_json) as (
+                progress,
+                cancel,
+            ),
         ):
             outcome = build_bundle_from_database(
-                db, case_ref, profile_id, request_file=request_file, out_dir=out_dir,
-                draft=draft, generated_at=stamp, exhibits=exhibit_ids or None,
-                operator=operator, signing=signing, include_uco=uco, progress=progress,
+                db,
+                case_ref,
+                profile_id,
+                request_file=request_file,
+                out_dir=out_dir,
+                draft=draft,
+                generated_at=stamp,
+                exhibits=exhibit_ids or None,
+                operator=operator,
+                signing=signing,
+                include_uco=uco,
+                progress=progress,
                 cancel=cancel,
             )
         if as_json:
@@ -233,8 +249,12 @@ def register(group: click.Group) -> None:
             raise UserInputError(f"{request_file}: expected a mapping at the top level")
         with database(db_url) as db, db.session() as session:
             row = store_request(session, case_ref, profile_id, data or {})
-            summary = {"id": row.id, "case": case_ref, "profile": row.profile,
-                       "reference": row.reference}
+            summary = {
+                "id": row.id,
+                "case": case_ref,
+                "profile": row.profile,
+                "reference": row.reference,
+            }
         if as_json:
             echo_json(summary)
         else:
@@ -263,8 +283,13 @@ def register(group: click.Group) -> None:
                 else stored_requests(session, case_ref)
             )
             items = [
-                {"id": r.id, "profile": r.profile, "reference": r.reference,
-                 "updated_at": r.updated_at.isoformat(), "data": r.data}
+                {
+                    "id": r.id,
+                    "profile": r.profile,
+                    "reference": r.reference,
+                    "updated_at": r.updated_at.isoformat(),
+                    "data": r.data,
+                }
                 for r in rows
             ]
         if as_json:
@@ -278,8 +303,7 @@ def register(group: click.Group) -> None:
             return
         for item in items:
             click.echo(
-                f"# request #{item['id']} profile {item['profile']} "
-                f"(updated {item['updated_at']})"
+                f"# request #{item['id']} profile {item['profile']} (updated {item['updated_at']})"
             )
             text = yaml.safe_dump(item["data"], allow_unicode=True, sort_keys=False)
             click.echo("\n".join(safe_text(line) for line in text.splitlines()))
@@ -305,9 +329,16 @@ def register(group: click.Group) -> None:
             row["manifest"] = row["manifest_sha256"][:16]
         print_table(
             rows,
-            [("bundle_id", "Bundle"), ("version", "v"), ("profile", "Profile"),
-             ("status", "Status"), ("generated_at", "Generated (UTC)"),
-             ("manifest", "manifest SHA-256"), ("pdf", "PDF SHA-256"), ("out_path", "Folder")],
+            [
+                ("bundle_id", "Bundle"),
+                ("version", "v"),
+                ("profile", "Profile"),
+                ("status", "Status"),
+                ("generated_at", "Generated (UTC)"),
+                ("manifest", "manifest SHA-256"),
+                ("pdf", "PDF SHA-256"),
+                ("out_path", "Folder"),
+            ],
         )
 
     @bundle.command("verify")
