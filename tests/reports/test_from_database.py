@@ -520,3 +520,21 @@ def test_request_document_extras_are_validated() -> None:
         parse_request_document({**data, "exhibit_notes": {"EX-001": {"colour": "red"}}})
     with pytest.raises(UserInputError, match="bundle"):
         parse_request_document({**data, "bundle": {"serial": "x"}})
+
+
+def test_demo_ends_with_a_bundle_from_the_database(tmp_path: Path, capsys) -> None:
+    code = main(["demo", "--out", str(tmp_path / "demo"), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    step = summary["steps"][-1]
+    assert step["step"] == "bundle" and step["status"] in ("done", "draft")
+    folder = Path(step["bundle"])
+    assert folder.parent.name == "bundles"
+    report = verify_bundle(folder)
+    failed = {c.name for c in report.checks if not c.ok}
+    # a draft fails only the 'bundle is final' check; everything else verifies
+    assert failed <= {"bundle is final"}
+    assert (step["status"] == "draft") == bool(failed)
+    with open_database(summary["database"]) as db, db.session() as session:
+        assert list_bundles(session, summary["case"])[0]["out_path"] == str(folder)
