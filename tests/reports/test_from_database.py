@@ -538,3 +538,77 @@ def test_demo_ends_with_a_bundle_from_the_database(tmp_path: Path, capsys) -> No
     assert (step["status"] == "draft") == bool(failed)
     with open_database(summary["database"]) as db, db.session() as session:
         assert list_bundles(session, summary["case"])[0]["out_path"] == str(folder)
+
+
+def test_bundle_from_real_imaging_and_catalog(database_url: str, tmp_path: Path) -> None:
+    """A generated FAT image imaged and catalogued by the engines, then bundled."""
+    casestore = pytest.importorskip("forensics.imaging.casestore")
+    catalog_store = pytest.importorskip("forensics.cataloging.store")
+    catalog_engine = pytest.importorskip("forensics.cataloging.engine")
+    training = pytest.importorskip("forensics.training.imagebuilder")
+    from forensics.casework.exhibits import get_exhibit_row
+    from forensics.demo import ensure_demo_case
+
+    db = open_database(database_url)
+    try:
+        ensure_demo_case(db, EvidenceStore(tmp_path / "store"))
+        record_demo_custody(
+            db,
+            DEMO_REFERENCE,
+            tmp_path,
+            officer="DEMO-IO-1",
+            custodian="DEMO-CU-1",
+            examiner="DEMO-EX-1",
+        )
+        source = tmp_path / "usb.img"
+        training.build_image(training.TrainingSpec(seed=5, fs_type="fat16", files=10), source)
+        record = casestore.acquire_for_case(
+            db,
+            DEMO_REFERENCE,
+            "EX-001",
+            source,
+            examiner="DEMO-EX-1",
+            fmt="e01",
+            write_blocker="Tableau T8u (demo)",
+        )
+        image = Path(record.output_dir) / record.segments[0].path
+        with db.session() as session:
+            exhibit_pk = get_exhibit_row(session, DEMO_REFERENCE, "EX-001").id
+        sink = catalog_store.CatalogStore(
+            db, str(image), exhibit_id=exhibit_pk, image_sha256=record.image_hashes["sha256"]
+        )
+        assert sink.finish(catalog_engine.run_catalog(image, sink)).value == "complete"
+        with db.session() as session:
+            store_request(session, DEMO_REFERENCE, "IN-MLA", _request_document())
+            data = case_data_from_database(session, DEMO_REFERENCE, exhibits=["EX-001"])
+        acquisition = data.acquisitions[0]
+        assert acquisition.hash("SHA-256", "image") == record.image_hashes["sha256"]
+        assert acquisition.hash("MD5", "source") == record.source_hashes["md5"]
+        assert acquisition.verification_result == "match"
+        assert acquisition.write_blocker == "Tableau T8u (demo)"
+        assert acquisition.output_format.startswith("E01")
+        outcome = build_bundle_from_database(
+            db, DEMO_REFERENCE, "IN-MLA", exhibits=["EX-001"], generated_at=GENERATED_AT
+        )
+        result = outcome.result
+        assert not result.problems, result.problems
+        assert verify_bundle(result.folder).ok
+        sections = _pages_by_section(result.pdf_path)
+        for section in ("S11", "S13", "S14"):
+            assert record.image_hashes["sha256"] in _squeeze(sections[section])
+        listing = (result.folder / "annex" / "EX-001-files.csv").read_text(encoding="utf-8")
+        assert listing.count("\n") == sink.stored + 1  # header + every catalogued entry
+        with db.session() as session:
+            case = session.scalar(select(Case))
+            assert verify_chain(session, case, None).valid
+            actions = [
+                e.action.value
+                for e in session.scalars(
+                    select(CustodyEvent)
+                    .where(CustodyEvent.exhibit_id == exhibit_pk)
+                    .order_by(CustodyEvent.sequence)
+                )
+            ]
+            assert actions[-3:] == ["imaged", "verified", "reported"]
+    finally:
+        db.close()
