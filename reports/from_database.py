@@ -333,6 +333,8 @@ def _acquisition(row: AcquisitionRow, exhibit_id: str, case: Case) -> Acquisitio
 def latest_acquisition(session: Session, exhibit: Exhibit) -> AcquisitionRow | None:
     """The acquisition that stands for ``exhibit``: the newest completed (else imported) run.
 
+    Failed, cancelled and running acquisitions never stand for an exhibit.
+
     An exhibit that is itself the image of an acquisition (``image_exhibit_id``) is covered by
     that acquisition when it has none of its own.
     """
@@ -341,7 +343,7 @@ def latest_acquisition(session: Session, exhibit: Exhibit) -> AcquisitionRow | N
             row = session.scalars(
                 select(AcquisitionRow)
                 .where(column == exhibit.id, AcquisitionRow.state == state)
-                .order_by(AcquisitionRow.ended_at.desc(), AcquisitionRow.id.desc())
+                .order_by(AcquisitionRow.id.desc())
                 .limit(1)
             ).first()
             if row is not None:

@@ -612,3 +612,92 @@ def test_bundle_from_real_imaging_and_catalog(database_url: str, tmp_path: Path)
             assert actions[-3:] == ["imaged", "verified", "reported"]
     finally:
         db.close()
+
+
+def test_draft_from_a_bare_case_says_what_is_missing(database_url: str, tmp_path: Path) -> None:
+    """No custody, acquisition or catalog yet: a draft builds, a final is refused."""
+    from forensics.demo import ensure_demo_case
+    from reports.package import PreflightError
+
+    db = open_database(database_url)
+    try:
+        ensure_demo_case(db, EvidenceStore(tmp_path / "store"))
+        with db.session() as session:
+            store_request(session, DEMO_REFERENCE, "IN-MLA", _request_document())
+        with pytest.raises(PreflightError, match="needs exactly one acquisition record"):
+            build_bundle_from_database(db, DEMO_REFERENCE, "IN-MLA", generated_at=GENERATED_AT)
+        with db.session() as session:
+            assert session.scalar(select(func.count(Bundle.id))) == 0
+        outcome = build_bundle_from_database(
+            db, DEMO_REFERENCE, "IN-MLA", generated_at=GENERATED_AT, draft=True
+        )
+        assert outcome.result.draft and outcome.result.problems
+        assert outcome.recorded is not None
+        assert outcome.recorded.custody_events == {}
+        assert any("no custody chain yet" in w for w in outcome.recorded.warnings)
+        assert not (outcome.result.folder / "annex").exists()
+    finally:
+        db.close()
+
+
+def test_returned_exhibit_gets_a_note_not_a_reported_event(
+    database_url: str, tmp_path: Path
+) -> None:
+    from forensics.custody import record_event, unlock_person_key
+    from forensics.custody.demo import DEMO_PASSPHRASE
+    from forensics.demo import ensure_demo_case
+
+    db = open_database(database_url)
+    try:
+        ensure_demo_case(db, EvidenceStore(tmp_path / "store"))
+        record_demo_custody(
+            db,
+            DEMO_REFERENCE,
+            tmp_path,
+            officer="DEMO-IO-1",
+            custodian="DEMO-CU-1",
+            examiner="DEMO-EX-1",
+        )
+        with db.session() as session:
+            case = session.scalar(select(Case))
+            exhibit = session.scalar(select(Exhibit).where(Exhibit.exhibit_id == "EX-002"))
+            keeper, officer = (
+                session.scalar(select(Person).where(Person.id_number == number))
+                for number in ("DEMO-CU-1", "DEMO-IO-1")
+            )
+            record_event(
+                session,
+                case=case,
+                exhibit=exhibit,
+                action="returned",
+                actor=keeper,
+                occurred_at=None,
+                occurred_tz="Asia/Kolkata",
+                signer=unlock_person_key(session, keeper, DEMO_PASSPHRASE),
+                released_by=keeper,
+                received_by=officer,
+                purpose="returned to the owner",
+            )
+            store_request(session, DEMO_REFERENCE, "IN-MLA", _request_document())
+        outcome = build_bundle_from_database(
+            db, DEMO_REFERENCE, "IN-MLA", generated_at=GENERATED_AT, draft=True
+        )
+        assert set(outcome.recorded.custody_events) == {"EX-001", "EX-002"}
+        with db.session() as session:
+            last = {
+                ref: session.scalar(
+                    select(CustodyEvent)
+                    .join(Exhibit, Exhibit.id == CustodyEvent.exhibit_id)
+                    .where(Exhibit.exhibit_id == ref)
+                    .order_by(CustodyEvent.sequence.desc())
+                    .limit(1)
+                )
+                for ref in ("EX-001", "EX-002")
+            }
+            assert last["EX-001"].action.value == "reported"
+            assert last["EX-002"].action.value == "note"
+            assert last["EX-002"].details["pdf_sha256"] == outcome.result.pdf_sha256
+            assert not last["EX-002"].exception_flag
+            assert verify_chain(session, session.scalar(select(Case)), None).valid
+    finally:
+        db.close()
