@@ -443,9 +443,17 @@ def build_bundle_from_database(
             bundle_serial=document.bundle_serial,
         )
         case = _case(session, case_reference)
-        target = out_dir or default_out_dir(
-            case, case_data.case.bundle_id, case_data.case.bundle_version
-        )
+        target = out_dir
+        if target is None:
+            # a folder left by a build whose recording failed keeps its version number
+            version = case_data.case.bundle_version
+            target = default_out_dir(case, case_data.case.bundle_id, version)
+            while target.exists():
+                version += 1
+                target = default_out_dir(case, case_data.case.bundle_id, version)
+            case_data = dataclasses.replace(
+                case_data, case=dataclasses.replace(case_data.case, bundle_version=version)
+            )
     inp = BundleInput(
         request=document.request,
         case_data=case_data,

@@ -483,7 +483,7 @@ def test_request_cli_set_show_and_build(db_case: DbCase, tmp_path: Path, capsys)
 
 
 def test_record_failure_is_reported_and_package_kept(
-    db_case: DbCase, monkeypatch: pytest.MonkeyPatch
+    db_case: DbCase, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     import reports.bundle_store as bundle_store
 
@@ -501,6 +501,25 @@ def test_record_failure_is_reported_and_package_kept(
     assert "recording it in the case database failed" in outcome.record_error
     assert "disk full" in outcome.record_error
     assert verify_bundle(outcome.result.folder).ok
+    code = main(
+        [
+            "bundle",
+            "build",
+            "--case",
+            DEMO_REFERENCE,
+            "--profile",
+            "IN-MLA",
+            "--db",
+            db_case.url,
+            "--generated-at",
+            GENERATED_AT,
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "bundle IN-CYPS-2026-000417" in captured.out  # where the package is
+    assert "sealbag: error:" in captured.err and "disk full" in captured.err
+    assert "IN-CYPS-2026-000417-v2" in captured.out  # the unrecorded v1 folder is not reused
     with db_case.db.session() as session:
         assert session.scalar(select(func.count(Bundle.id))) == 0
         assert (
