@@ -691,9 +691,14 @@ def case_data_from_database(
             _custody_records(session, case, [e.exhibit_id for e in chosen]) if chosen else ()
         ),
         certificates=_certificates(chosen, acquisition_rows, certificates),
-        file_rows=ListingSource(session.get_bind(), runs, listing_batch) if runs else None,
+        file_rows=ListingSource(_engine_of(session), runs, listing_batch) if runs else None,
         listing_details=listing_details,
     )
+
+
+def _engine_of(session: Session) -> Engine:
+    bind = session.get_bind()
+    return bind.engine  # an Engine's .engine is itself; a Connection's is its engine
 
 
 def listing_runs(case_data: CaseData) -> tuple[tuple[str, int], ...]:

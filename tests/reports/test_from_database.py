@@ -375,7 +375,7 @@ def test_listing_streams_in_batches(database_url: str, tmp_path: Path) -> None:
         assert 10 <= len(statements) <= 11
         assert all("LIMIT" in s.upper() for s in statements)
         # 2,000 rows at a time: far below what 20,000 rows held at once would take
-        assert peak < 8 * 1024 * 1024, peak
+        assert peak < 6 * 1024 * 1024, peak  # about 2.3 MB measured; all rows at once: 12+ MB
     finally:
         case.db.close()
 
