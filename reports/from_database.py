@@ -396,26 +396,39 @@ def exact_name(display: str, raw: bytes | None) -> str:
 def iter_listing_batches(
     engine: Engine, run_id: int, batch_size: int = LISTING_BATCH
 ) -> Iterator[list[Any]]:
-    """``FileEntry`` rows of one run in id order, ``batch_size`` at a time (keyset pagination).
+    """``FileEntry`` rows of one run in id order, at most ``batch_size`` at a time.
 
     Each batch is one short read on its own connection, so no transaction stays open while the
     bundle is rendered and never more than one batch is in memory.
+
+    A catalog writes a run's entries in bulk, so they occupy one id range. The run's first and
+    last id are read once; each batch is then the run's rows in the next window of
+    ``batch_size`` ids, a bounded primary-key range read whatever plan the database picks.
+    ``run_id + 0`` keeps the planner off the ``(run_id, path)`` index, which would read and sort
+    the whole run for every batch (quadratic on a catalog of millions of entries).
     """
-    last_id = 0
-    while True:
+    with engine.connect() as conn:
+        first, last = conn.execute(
+            select(func.min(FileEntry.id), func.max(FileEntry.id)).where(FileEntry.run_id == run_id)
+        ).one()
+    if first is None:
+        return
+    start = first
+    while start <= last:
+        end = min(start + batch_size - 1, last)
         with engine.connect() as conn:
             batch = conn.execute(
                 select(*_LISTING_COLUMNS)
-                .where(FileEntry.run_id == run_id, FileEntry.id > last_id)
+                .where(
+                    FileEntry.id >= start,
+                    FileEntry.id <= end,
+                    (FileEntry.run_id + 0) == run_id,
+                )
                 .order_by(FileEntry.id)
-                .limit(batch_size)
             ).all()
-        if not batch:
-            return
-        yield batch
-        last_id = batch[-1][0]
-        if len(batch) < batch_size:
-            return
+        if batch:
+            yield batch
+        start = end + 1
 
 
 def iter_listing_rows(
