@@ -1,0 +1,109 @@
+"""Start and watch a worker process (see :mod:`forensics.cataloging.worker`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+MAX_MESSAGE_BYTES = 256 << 20
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class WorkerGone(Exception):
+    """The worker closed its pipe (it exited or was killed)."""
+
+
+class WorkerProcess:
+    """A worker interpreter running ``target`` (``module:function``) on ``job``.
+
+    Args:
+        target: the function the worker runs.
+        job: JSON-serialisable job description.
+        memory_limit: RLIMIT_AS of the worker in bytes (None: unlimited).
+    """
+
+    def __init__(self, target: str, job: dict[str, Any], memory_limit: int | None) -> None:
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
+        env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+        args = [sys.executable, "-m", "forensics.cataloging.worker", "--fd", str(write_fd),
+                "--target", target, "--memory-limit", str(memory_limit or 0),
+                "--job", json.dumps(job)]
+        try:
+            self.proc = subprocess.Popen(args, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=self._stderr, env=env,
+                                         cwd=str(_PROJECT_ROOT), close_fds=True)
+        except BaseException:
+            os.close(read_fd)
+            self._stderr.close()
+            raise
+        finally:
+            os.close(write_fd)
+        self._conn = Connection(read_fd, writable=False)
+
+    def receive(self, timeout: float) -> list[Any] | bytes | None:
+        """The next message (a JSON list, or a binary frame without its 0x00 marker),
+        or None when nothing arrived within ``timeout`` seconds.
+
+        Raises:
+            WorkerGone: the pipe closed.
+            ValueError: the message is not valid JSON or not a list.
+        """
+        if not self._conn.poll(timeout):
+            return None
+        try:
+            raw = self._conn.recv_bytes(MAX_MESSAGE_BYTES)
+        except (EOFError, OSError) as exc:
+            raise WorkerGone(str(exc)) from exc
+        if raw[:1] == b"\x00":
+            return raw[1:]
+        message = json.loads(raw)
+        if not isinstance(message, list) or not message:
+            raise ValueError("not a message")
+        return message
+
+    def death_message(self) -> str:
+        """Why the worker ended, for a one-line error."""
+        try:
+            code = self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return (f"the worker crashed ({name}) while parsing the image; the image is "
+                    "probably corrupt")
+        detail = self._last_stderr_line()
+        return (f"the worker ended unexpectedly (exit status {code}"
+                f"{': ' + detail if detail else ''})")
+
+    def _last_stderr_line(self) -> str:
+        try:
+            self._stderr.seek(0)
+            text = self._stderr.read()[-4000:].decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        return " ".join(lines[-1].split())[:200] if lines else ""
+
+    def close(self) -> None:
+        """Stop the worker if it still runs and release the pipe."""
+        try:
+            self.proc.wait(0.5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self._conn.close()
+        self._stderr.close()

@@ -1,0 +1,232 @@
+"""Store a catalog run in the case database with batched Core inserts.
+
+A run row is written first with status ``running``; entries follow in batches
+(``insert(FileEntry)`` executemany, one transaction per batch, never an ORM
+flush per row). Only :meth:`CatalogStore.finish` with a complete or incomplete
+summary sets the final status. A failed or cancelled run keeps its run row (so
+the attempt and its error are on record) but its volumes, file systems and
+entries are deleted: no half catalog can be mistaken for a listing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, update
+
+from forensics.cataloging.engine import CatalogSink
+from forensics.cataloging.records import (
+    CatalogSummary,
+    EntryRecord,
+    FileSystemRecord,
+    Gap,
+    RunStatus,
+    VolumeRecord,
+)
+from forensics.database.enums import CatalogStatus
+from forensics.database.models import CatalogRun, FileEntry, FileSystem, Volume
+from forensics.database.session import Database
+from forensics.textsafe import escape_for_display
+
+BATCH_ROWS = 5000
+ENTRY_COLUMNS = (
+    "run_id", "file_system_id", "path", "path_raw", "name", "meta_addr", "meta_seq", "stream",
+    "entry_type", "size", "allocated", "orphan", "mtime_ns", "atime_ns", "ctime_ns",
+    "crtime_ns", "mode", "uid", "gid", "md5", "sha256", "mime_type", "mime_description",
+    "extension_mismatch", "known", "notable", "hash_set_id", "error",
+)
+
+
+def _ns(value: Any) -> int | None:
+    if value is None:
+        return None
+    ns = value[0] * 1_000_000_000 + value[1]
+    # BIGINT holds about +-292 years around 1970 in nanoseconds; beyond that keep None
+    # rather than a wrong value (the JSONL output still carries the raw seconds).
+    return ns if -(2**63) <= ns < 2**63 else None
+
+
+def _safe(text: str | None) -> str | None:
+    """Text from the worker as stored: never a lone surrogate (UTF-8 and JSON reject them)."""
+    if text is None or text.isprintable():
+        return text
+    return escape_for_display(text)
+
+
+def _int32(value: int | None) -> int | None:
+    return value if value is not None and -(2**31) <= value < 2**31 else None
+
+
+def _int64(value: int | None) -> int | None:
+    return value if value is not None and -(2**63) <= value < 2**63 else None
+
+
+class CatalogStore(CatalogSink):
+    """A sink that writes one catalog run to the database.
+
+    Args:
+        db: the open case database.
+        image_path: the image catalogued (as given).
+        exhibit_id: database id of the exhibit, if any.
+        acquisition_id: database id of the acquisition the image came from, if any.
+        options: the run's options, recorded with it.
+        hash_set_ids: hash set name -> database id, to link matched entries.
+    """
+
+    def __init__(self, db: Database, image_path: str, *, exhibit_id: int | None = None,
+                 acquisition_id: int | None = None, options: dict[str, Any] | None = None,
+                 image_sha256: str | None = None,
+                 hash_set_ids: dict[str, int] | None = None) -> None:
+        self._db = db
+        self._fs_ids: dict[int, int] = {}
+        self._vol_ids: dict[int, int] = {}
+        self._rows: list[tuple[Any, ...]] = []
+        self._insert_sql: tuple[str, bool] | None = None
+        self._hash_set_ids = hash_set_ids or {}
+        self.stored = 0
+        with db.engine.begin() as conn:
+            result = conn.execute(insert(CatalogRun).values(
+                exhibit_id=exhibit_id, acquisition_id=acquisition_id, image_path=image_path,
+                image_sha256=image_sha256, status=CatalogStatus.RUNNING,
+                started_at=datetime.now(UTC), entry_count=0, gaps=[],
+                options=options or {}, tool_versions={},
+            ))
+            self.run_id: int = int(result.inserted_primary_key[0])
+
+    def volume(self, record: VolumeRecord) -> None:
+        with self._db.engine.begin() as conn:
+            result = conn.execute(insert(Volume).values(
+                run_id=self.run_id, slot=record.slot, scheme=record.scheme,
+                start_sector=record.start_sector, length_sectors=record.length_sectors,
+                sector_size=record.sector_size, description=record.description,
+                allocated=record.allocated,
+            ))
+            self._vol_ids[record.index] = int(result.inserted_primary_key[0])
+
+    def file_system(self, record: FileSystemRecord) -> None:
+        with self._db.engine.begin() as conn:
+            result = conn.execute(insert(FileSystem).values(
+                run_id=self.run_id, volume_id=self._vol_ids.get(record.volume_index),
+                offset_bytes=record.offset_bytes, fs_type=record.fs_type,
+                block_size=record.block_size, block_count=record.block_count,
+                label=record.label, status=record.status, error=record.error,
+            ))
+            self._fs_ids[record.index] = int(result.inserted_primary_key[0])
+
+    def entry(self, record: EntryRecord) -> None:
+        path_raw = record.path_raw
+        mime = record.mime_type
+        self._rows.append((
+            self.run_id,
+            self._fs_ids.get(record.fs_index),
+            record.path,
+            None if path_raw.decode("utf-8", "surrogateescape") == record.path else path_raw,
+            record.name,
+            _int64(record.meta_addr),
+            _int32(record.meta_seq),
+            record.stream,
+            f"{record.name_type}/{record.meta_type}",
+            _int64(record.size),
+            record.allocated,
+            record.orphan,
+            _ns(record.mtime),
+            _ns(record.atime),
+            _ns(record.ctime),
+            _ns(record.crtime),
+            _int32(record.mode),
+            _int64(record.uid),
+            _int64(record.gid),
+            record.md5,
+            record.sha256,
+            _safe(mime[:127]) if mime else None,
+            _safe(record.mime_description),
+            record.extension_mismatch,
+            record.known,
+            record.notable,
+            self._hash_set_ids.get(record.hash_set or ""),
+            _safe(record.error),
+        ))
+        if len(self._rows) >= BATCH_ROWS:
+            self.flush()
+
+    def gap(self, record: Gap) -> None:
+        """Gaps are stored with the run at the end."""
+
+    def flush(self) -> None:
+        """Write the buffered entries in one transaction."""
+        if not self._rows:
+            return
+        with self._db.engine.begin() as conn:
+            sql, positional = self._compiled(conn)
+            params = self._rows if positional else [dict(zip(ENTRY_COLUMNS, row, strict=True))
+                                                     for row in self._rows]
+            conn.exec_driver_sql(sql, params)  # one executemany per batch
+        self.stored += len(self._rows)
+        self._rows = []
+
+    def _compiled(self, conn: Any) -> tuple[str, bool]:
+        """The ``insert(FileEntry)`` statement compiled once for this dialect.
+
+        Rows are handed to the driver's executemany as plain tuples: per-row
+        parameter processing in SQLAlchemy would cost more than the insert itself.
+        Every column type used here (integers, text, booleans, bytes) is passed
+        through unchanged by both SQLite and psycopg.
+        """
+        if self._insert_sql is None:
+            compiled = insert(FileEntry).compile(dialect=conn.dialect,
+                                                 column_keys=list(ENTRY_COLUMNS))
+            positional = bool(compiled.positional)
+            if positional:
+                order = list(compiled.positiontup or [])
+                if order != list(ENTRY_COLUMNS):
+                    raise RuntimeError("unexpected parameter order in the compiled insert")
+            self._insert_sql = (compiled.string, positional)
+        return self._insert_sql
+
+    def finish(self, summary: CatalogSummary) -> CatalogStatus:
+        """Record how the run ended; drop the rows of a failed or cancelled run.
+
+        Returns:
+            The status stored.
+        """
+        status = CatalogStatus(summary.status.value)
+        values: dict[str, Any] = {
+            "status": status, "ended_at": datetime.now(UTC), "error": _safe(summary.error),
+            "gaps": [{"where": _safe(g.where), "reason": _safe(g.reason), "kind": "gap"}
+                     for g in summary.gaps]
+            + [{"where": _safe(n.where), "reason": _safe(n.reason), "kind": "anomaly"}
+               for n in summary.notes],
+            "tool_versions": summary.tool_versions,
+        }
+        if summary.status in (RunStatus.COMPLETE, RunStatus.INCOMPLETE):
+            try:
+                self.flush()
+            except Exception:
+                self.abandon(f"storing the last batch failed; {summary.error or ''}".strip())
+                raise
+            values["entry_count"] = self.stored
+            with self._db.engine.begin() as conn:
+                conn.execute(update(CatalogRun).where(CatalogRun.id == self.run_id)
+                             .values(**values))
+            return status
+        self._rows = []
+        with self._db.engine.begin() as conn:
+            self._delete_rows(conn)
+            conn.execute(update(CatalogRun).where(CatalogRun.id == self.run_id)
+                         .values(entry_count=0, **values))
+        return status
+
+    def abandon(self, reason: str) -> None:
+        """Mark the run failed and delete its rows (used when storing itself failed)."""
+        self._rows = []
+        with self._db.engine.begin() as conn:
+            self._delete_rows(conn)
+            conn.execute(update(CatalogRun).where(CatalogRun.id == self.run_id).values(
+                status=CatalogStatus.FAILED, ended_at=datetime.now(UTC), error=reason,
+                entry_count=0))
+
+    def _delete_rows(self, conn: Any) -> None:
+        conn.execute(delete(FileEntry).where(FileEntry.run_id == self.run_id))
+        conn.execute(delete(FileSystem).where(FileSystem.run_id == self.run_id))
+        conn.execute(delete(Volume).where(Volume.run_id == self.run_id))

@@ -1,0 +1,198 @@
+"""The catalog worker process: parses untrusted media away from the application.
+
+The parent starts it as a fresh interpreter (``python -m
+forensics.cataloging.worker``, the equivalent of the ``spawn`` start method
+without re-importing the caller's main module), caps its address space with
+``RLIMIT_AS`` and reads messages from a pipe passed as an inherited file
+descriptor. Messages are length-prefixed JSON (never pickle: a worker whose
+parsing was subverted by a crafted image must not be able to run code in the
+application by what it sends):
+
+``["records", [[kind, wire], ...]]``  volumes, file systems, entries, gaps, in order
+``["beat", files_hashed, bytes_hashed]``  progress, also sent while a big file is read
+``["done", info]``                    the walk finished
+``["error", message]``                the walk stopped on an error it caught
+
+A worker that dies without ``done`` or ``error`` (signal, abort, out of memory in C)
+is detected by the parent from the closed pipe and the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import resource
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from forensics.cataloging.wire import to_wire
+
+BATCH_RECORDS = 512
+BATCH_SECONDS = 0.25
+BEAT_SECONDS = 0.5
+
+
+def apply_limits(memory_limit: int | None) -> None:
+    """Cap this process's address space (bytes); None leaves it unlimited."""
+    if memory_limit:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    # A crash should not leave a core file of evidence data lying around.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker if the application dies (no orphaned parsing).
+
+    The signal follows the *thread* that started the worker; that thread blocks in
+    ``run_catalog``/``export_files`` until the worker has ended, so it is always alive.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class Channel:
+    """The worker's end of the pipe: length-prefixed JSON messages."""
+
+    def __init__(self, fd: int) -> None:
+        self._conn = Connection(fd, readable=False)
+
+    def send(self, message: list[Any] | tuple[Any, ...]) -> None:
+        self._conn.send_bytes(json.dumps(message, separators=(",", ":")).encode("utf-8"))
+
+    def send_raw(self, frame: bytes) -> None:
+        self._conn.send_bytes(frame)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def worker_entry(target: Callable[[Channel, dict[str, Any]], None], conn: Channel,
+                 job: dict[str, Any], memory_limit: int | None) -> None:
+    """Apply limits, run ``target``, report what it raised."""
+    try:
+        apply_limits(memory_limit)
+        target(conn, job)
+    except MemoryError:
+        _send_quietly(conn, ("error", "the catalog worker ran out of memory "
+                                      f"(limit {memory_limit or 0} bytes); the image may be "
+                                      "corrupt, or raise the limit"))
+    except BaseException as exc:
+        message = " ".join(str(exc).split())[:500] or type(exc).__name__
+        _send_quietly(conn, ("error", message))
+    finally:
+        conn.close()
+
+
+def _send_quietly(conn: Channel, message: tuple[Any, ...]) -> None:
+    try:
+        conn.send(message)
+    except (OSError, ValueError):
+        pass
+
+
+def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
+    """Walk one image and stream the records to ``conn``.
+
+    Args:
+        conn: write end of the pipe to the parent.
+        job: ``image`` (path), ``format`` (or None), ``options`` (WalkOptions fields).
+    """
+    from forensics.cataloging.tsk import ImageScanner, WalkOptions, tsk_version
+    from forensics.media import MediaFormat, open_media
+
+    batch: list[tuple[str, Any]] = []
+    last_flush = time.monotonic()
+    last_beat = last_flush
+
+    def flush() -> None:
+        nonlocal last_flush
+        if batch:
+            conn.send(("records", [(k, to_wire(r)) for k, r in batch]))
+            batch.clear()
+        last_flush = time.monotonic()
+
+    def emit(kind: str, record: Any) -> None:
+        batch.append((kind, record))
+        if len(batch) >= BATCH_RECORDS or time.monotonic() - last_flush > BATCH_SECONDS:
+            flush()
+
+    def beat(files: int, nbytes: int) -> None:
+        nonlocal last_beat
+        now = time.monotonic()
+        if now - last_beat > BEAT_SECONDS:
+            flush()
+            conn.send(("beat", files, nbytes))
+            last_beat = now
+
+    fmt = MediaFormat(job["format"]) if job.get("format") else None
+    with open_media(job["image"], fmt) as reader:
+        scanner = ImageScanner(reader, emit, WalkOptions(**job.get("options", {})), beat)
+        scheme = scanner.scan()
+        flush()
+        import magic
+
+        conn.send(("done", {
+            "volume_system": scheme,
+            "media_size": reader.size,
+            "media_format": reader.info.format.value,
+            "files_hashed": scanner.files,
+            "bytes_hashed": scanner.bytes,
+            "tool_versions": {"sleuthkit": tsk_version(),
+                              "libmagic": str(getattr(magic, "version", lambda: "")())},
+        }))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry of the worker process (started by the engine only)."""
+    parser = argparse.ArgumentParser(prog="forensics.cataloging.worker")
+    parser.add_argument("--fd", type=int, required=True)
+    parser.add_argument("--target", default="forensics.cataloging.worker:catalog_worker")
+    parser.add_argument("--memory-limit", type=int, default=0)
+    parser.add_argument("--job", required=True)
+    args = parser.parse_args(argv)
+    module_name, _, func_name = args.target.partition(":")
+    target = getattr(importlib.import_module(module_name), func_name)
+    worker_entry(target, Channel(args.fd), json.loads(args.job), args.memory_limit or None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def export_worker(conn: Channel, job: dict[str, Any]) -> None:
+    """Stream the content of selected files to the parent (which writes them).
+
+    ``job["items"]`` is a list of ``[fs_offset, meta_addr, stream]``. For each item
+    the worker sends ``["file", i]``, then the content as binary frames (first byte
+    0x00), then ``["end", i, error_or_null]``.
+    """
+    from forensics.cataloging.tsk import ContentReader
+    from forensics.media import MediaFormat, open_media
+
+    fmt = MediaFormat(job["format"]) if job.get("format") else None
+    with open_media(job["image"], fmt) as reader:
+        content = ContentReader(reader)
+        for i, (fs_offset, meta_addr, stream) in enumerate(job["items"]):
+            conn.send(["file", i])
+            error = None
+            try:
+                for data in content.chunks(int(fs_offset), int(meta_addr), stream):
+                    conn.send_raw(b"\x00" + data)
+            except OSError as exc:
+                error = " ".join(str(exc).split())[:300] or "read failed"
+            conn.send(["end", i, error])
+        conn.send(["done", {}])

@@ -1,0 +1,63 @@
+"""Worker functions that misbehave, to prove the parent survives them.
+
+They run inside the worker process started by the engine (``--target``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from typing import Any
+
+from forensics.cataloging.records import VolumeRecord
+from forensics.cataloging.wire import to_wire
+
+
+def _one_volume(conn: Any) -> None:
+    conn.send(["records", [["volume", to_wire(VolumeRecord(
+        0, "none", None, 0, 1, 512, "whole", True, "whole"))]]])
+
+
+def abort_worker(conn: Any, job: dict[str, Any]) -> None:
+    _one_volume(conn)
+    os.abort()
+
+
+def segfault_worker(conn: Any, job: dict[str, Any]) -> None:
+    _one_volume(conn)
+    ctypes.string_at(0)  # null pointer read: SIGSEGV
+
+
+def hang_worker(conn: Any, job: dict[str, Any]) -> None:
+    _one_volume(conn)
+    time.sleep(3600)
+
+
+def memory_worker(conn: Any, job: dict[str, Any]) -> None:
+    hoard = []
+    while True:
+        hoard.append(bytearray(64 << 20))
+
+
+def garbage_worker(conn: Any, job: dict[str, Any]) -> None:
+    conn.send(["records", [["entry", ["not", "an", "entry"]]]])
+    time.sleep(30)
+
+
+def pickle_worker(conn: Any, job: dict[str, Any]) -> None:
+    conn.send_raw(b"\x80\x04\x95 not json at all")
+    time.sleep(30)
+
+
+def exit_worker(conn: Any, job: dict[str, Any]) -> None:
+    os._exit(7)
+
+
+def unknown_message_worker(conn: Any, job: dict[str, Any]) -> None:
+    conn.send(["launch-missiles", 1])
+    time.sleep(30)
+
+
+def hostile_error_worker(conn: Any, job: dict[str, Any]) -> None:
+    conn.send(["error", "bad\udcff name \u202e in message"])

@@ -1,0 +1,155 @@
+"""The worker can crash, hang, blow up or lie; the caller gets a failed run, never a crash."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from forensics.cataloging.engine import CatalogOptions, ListSink, run_catalog
+from forensics.cataloging.records import RunStatus
+from forensics.errors import NotFoundError
+from forensics.progress import CancelToken, ProgressUpdate
+
+FAULTY = "tests.catalog.faulty_workers"
+
+
+@pytest.fixture
+def some_file(tmp_path: Path) -> Path:
+    path = tmp_path / "media.raw"
+    path.write_bytes(b"\0" * 4096)
+    return path
+
+
+@pytest.mark.parametrize(("worker", "signal_name"), [
+    ("abort_worker", "SIGABRT"),
+    ("segfault_worker", "SIGSEGV"),
+])
+def test_crashing_worker_fails_the_run_with_a_clear_message(
+        some_file: Path, worker: str, signal_name: str) -> None:
+    sink = ListSink()
+    summary = run_catalog(some_file, sink, worker=f"{FAULTY}:{worker}")
+    assert summary.status is RunStatus.FAILED
+    assert not summary.complete
+    assert signal_name in (summary.error or "")
+    assert "crashed" in (summary.error or "")
+    assert len(sink.volumes) == 1  # what arrived before the crash was delivered, and marked failed
+
+
+def test_hanging_worker_is_stopped_by_the_watchdog(some_file: Path) -> None:
+    summary = run_catalog(some_file, ListSink(), worker=f"{FAULTY}:hang_worker",
+                          options=CatalogOptions(stall_timeout=1.5))
+    assert summary.status is RunStatus.FAILED
+    assert "no progress for 1.5 s" in (summary.error or "")
+    assert summary.elapsed_s < 30
+
+
+def test_memory_blowup_is_contained_by_the_address_space_limit(some_file: Path) -> None:
+    summary = run_catalog(some_file, ListSink(), worker=f"{FAULTY}:memory_worker",
+                          options=CatalogOptions(memory_limit=512 << 20, stall_timeout=60))
+    assert summary.status is RunStatus.FAILED
+    assert "out of memory" in (summary.error or "") or "crashed" in (summary.error or "")
+
+
+@pytest.mark.parametrize("worker", ["garbage_worker", "pickle_worker", "unknown_message_worker"])
+def test_malformed_messages_fail_the_run(some_file: Path, worker: str) -> None:
+    summary = run_catalog(some_file, ListSink(), worker=f"{FAULTY}:{worker}")
+    assert summary.status is RunStatus.FAILED
+    assert "malformed" in (summary.error or "")
+
+
+def test_worker_error_text_is_escaped(some_file: Path) -> None:
+    summary = run_catalog(some_file, ListSink(), worker=f"{FAULTY}:hostile_error_worker")
+    assert summary.status is RunStatus.FAILED
+    assert "⟨0xFF⟩" in (summary.error or "") and "⟨U+202E⟩" in (summary.error or "")
+    (summary.error or "").encode("utf-8")  # no lone surrogate left
+
+
+def test_worker_exiting_early_fails_the_run(some_file: Path) -> None:
+    summary = run_catalog(some_file, ListSink(), worker=f"{FAULTY}:exit_worker")
+    assert summary.status is RunStatus.FAILED
+    assert "exit status 7" in (summary.error or "")
+
+
+def test_cancel_gives_a_cancelled_run(some_file: Path) -> None:
+    token = CancelToken()
+    seen: list[ProgressUpdate] = []
+
+    def progress(update: ProgressUpdate) -> None:
+        seen.append(update)
+        token.cancel("examiner stopped it")
+
+    summary = run_catalog(some_file, ListSink(), worker=f"{FAULTY}:hang_worker",
+                          progress=progress, cancel=token,
+                          options=CatalogOptions(stall_timeout=60))
+    assert summary.status is RunStatus.CANCELLED
+    assert "examiner stopped it" in (summary.error or "")
+    assert seen
+
+
+def test_garbage_file_is_catalogued_as_no_file_system(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.bin"
+    path.write_bytes(os.urandom(1 << 20))
+    sink = ListSink()
+    summary = run_catalog(path, sink)
+    assert summary.status is RunStatus.COMPLETE
+    assert sink.entries == []
+    assert [f.status for f in summary.file_systems] == ["unknown"]
+    assert "no file system" in (summary.file_systems[0].error or "")
+
+
+def test_truncated_image_never_crashes_the_caller(ext4_image, tmp_path: Path) -> None:
+    image, _key = ext4_image
+    cut = tmp_path / "truncated.img"
+    data = image.read_bytes()
+    cut.write_bytes(data[: len(data) // 3])
+    sink = ListSink()
+    summary = run_catalog(cut, sink, options=CatalogOptions(stall_timeout=30))
+    # the missing tail shows up as gaps: never a silently "complete" catalog
+    assert summary.status is RunStatus.INCOMPLETE
+    assert summary.gaps
+    assert all("unreadable" in g.reason or "cut short" in g.reason for g in summary.gaps)
+    assert 0 < len(sink.entries) < len(_key.files)
+    unreadable = [e for e in sink.entries if e.error and e.allocated]
+    assert unreadable and all(e.sha256 is None for e in unreadable)
+
+
+def test_missing_image_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(NotFoundError):
+        run_catalog(tmp_path / "nope.dd", ListSink())
+
+
+def test_failing_sink_fails_the_run(some_file: Path) -> None:
+    class Broken(ListSink):
+        def volume(self, record):  # type: ignore[no-untyped-def]
+            raise RuntimeError("disk full")
+
+    summary = run_catalog(some_file, Broken())
+    assert summary.status is RunStatus.FAILED
+    assert "disk full" in (summary.error or "")
+
+
+def test_only_the_tsk_module_imports_pytsk3() -> None:
+    root = Path(__file__).resolve().parents[2]
+    importers = []
+    for base in ("forensics", "app", "reports"):
+        for path in sorted((root / base).rglob("*.py")):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            if any(line.strip().startswith(("import pytsk3", "from pytsk3")) for line in lines):
+                importers.append(str(path.relative_to(root)))
+    assert importers == ["forensics/cataloging/tsk.py"]
+
+
+def test_the_application_process_never_loads_pytsk3(some_file: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from forensics.cataloging.engine import run_catalog, ListSink; "
+            f"s = run_catalog({str(some_file)!r}, ListSink()); "
+            "assert s.status.value == 'complete', s.error; "
+            "assert 'pytsk3' not in sys.modules; print('ok')")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -1,0 +1,99 @@
+"""Catalog runs in the case database: batched rows, honest status, no half catalogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from forensics.cataloging.engine import CatalogOptions, run_catalog
+from forensics.cataloging.store import CatalogStore
+from forensics.database.enums import CatalogStatus
+from forensics.database.models import Case, CatalogRun, Exhibit, FileEntry, FileSystem, Volume
+from forensics.database.session import open_database
+
+
+@pytest.fixture
+def db_with_exhibit(database_url: str):  # type: ignore[no-untyped-def]
+    db = open_database(database_url)
+    with db.session() as s:
+        case = Case(reference="FIR-12/2026", title="Test case")
+        s.add(case)
+        s.flush()
+        exhibit = Exhibit(case_id=case.id, exhibit_id="EX-001", description="USB stick")
+        s.add(exhibit)
+        s.flush()
+        exhibit_id = exhibit.id
+    yield db, exhibit_id
+    db.close()
+
+
+def _count(db, model, run_id: int) -> int:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(model.run_id == run_id))
+
+
+def test_complete_run_is_stored_with_every_entry(db_with_exhibit, ext4_image, monkeypatch) -> None:
+    db, exhibit_id = db_with_exhibit
+    monkeypatch.setattr("forensics.cataloging.store.BATCH_ROWS", 7)  # several batches
+    image, key = ext4_image
+    store = CatalogStore(db, str(image), exhibit_id=exhibit_id)
+    with db.session() as s:
+        assert s.get(CatalogRun, store.run_id).status is CatalogStatus.RUNNING
+    summary = run_catalog(image, store)
+    assert store.finish(summary) is CatalogStatus.COMPLETE, summary.error
+    with db.session() as s:
+        run = s.get(CatalogRun, store.run_id)
+        assert run.status is CatalogStatus.COMPLETE and run.ended_at is not None
+        assert run.entry_count == summary.entry_count
+        assert run.tool_versions["sleuthkit"]
+        assert any(g["kind"] == "anomaly" for g in run.gaps)
+        undecodable = s.scalars(select(FileEntry).where(
+            FileEntry.run_id == store.run_id,
+            FileEntry.name.like("undecodable%"))).one()
+        assert undecodable.path_raw == b"undecodable_\xff\xfe_name.bin"
+        allocated = next(f for f in key.files if not f["deleted"])
+        row = s.scalars(select(FileEntry).where(FileEntry.sha256 == allocated["sha256"])).first()
+        assert row is not None and row.md5 == allocated["md5"]
+        assert row.file_system_id is not None and row.mtime_ns is not None
+    assert _count(db, FileEntry, store.run_id) == summary.entry_count
+    assert _count(db, Volume, store.run_id) == 1
+    assert _count(db, FileSystem, store.run_id) == 1
+
+
+def test_failed_run_leaves_no_rows_and_says_why(db_with_exhibit, ext4_image) -> None:
+    db, exhibit_id = db_with_exhibit
+    image, _key = ext4_image
+    earlier = CatalogStore(db, str(image), exhibit_id=exhibit_id)
+    earlier.finish(run_catalog(image, earlier))
+    store = CatalogStore(db, str(image), exhibit_id=exhibit_id)
+    summary = run_catalog(image, store, worker="tests.catalog.faulty_workers:segfault_worker",
+                          options=CatalogOptions(stall_timeout=30))
+    assert store.finish(summary) is CatalogStatus.FAILED
+    with db.session() as s:
+        run = s.get(CatalogRun, store.run_id)
+        assert run.status is CatalogStatus.FAILED and "SIGSEGV" in run.error
+        assert run.entry_count == 0
+    assert _count(db, Volume, store.run_id) == 0
+    assert _count(db, FileEntry, store.run_id) == 0
+    # the earlier complete catalog is untouched
+    assert _count(db, FileEntry, earlier.run_id) > 0
+
+
+def test_cancelled_run_is_marked_and_emptied(db_with_exhibit, tmp_path: Path) -> None:
+    from forensics.progress import CancelToken
+
+    db, exhibit_id = db_with_exhibit
+    media = tmp_path / "m.raw"
+    media.write_bytes(b"\0" * 4096)
+    token = CancelToken()
+    store = CatalogStore(db, str(media), exhibit_id=exhibit_id)
+
+    def progress(_update):  # type: ignore[no-untyped-def]
+        token.cancel()
+
+    summary = run_catalog(media, store, worker="tests.catalog.faulty_workers:hang_worker",
+                          progress=progress, cancel=token)
+    assert store.finish(summary) is CatalogStatus.CANCELLED
+    assert _count(db, Volume, store.run_id) == 0
