@@ -719,3 +719,46 @@ def test_returned_exhibit_gets_a_note_not_a_reported_event(
             assert verify_chain(session, session.scalar(select(Case)), None).valid
     finally:
         db.close()
+
+
+def test_listing_from_a_real_catalog_run(database_url: str, tmp_path: Path) -> None:
+    """The catalog engine's stored run of a generated ext4 image, undecodable name included."""
+    from forensics.cataloging.engine import run_catalog
+    from forensics.cataloging.names import display_name
+    from forensics.cataloging.store import CatalogStore
+    from forensics.demo import ensure_demo_case
+    from forensics.training.imagebuilder import TrainingSpec, build_image
+
+    image = tmp_path / "training.img"
+    key = build_image(TrainingSpec(seed=2, fs_type="ext4", files=12, undecodable=True), image)
+    db = open_database(database_url)
+    try:
+        ensure_demo_case(db, EvidenceStore(tmp_path / "store"))
+        with db.session() as session:
+            exhibit_pk = session.scalar(select(Exhibit.id).where(Exhibit.exhibit_id == "EX-001"))
+        sink = CatalogStore(db, str(image), exhibit_id=exhibit_pk, image_sha256=key.image_sha256)
+        assert sink.finish(run_catalog(image, sink)).value == "complete"
+        with db.session() as session:
+            data = case_data_from_database(session, DEMO_REFERENCE, listing_batch=5)
+        rows = list(data.iter_file_rows())
+        assert len(rows) == sink.stored
+        listed = {row.path.removesuffix(" [deleted]").lstrip("/"): row for row in rows}
+        undecodable = 0
+        for item in key.files:
+            raw = bytes.fromhex(item["path_raw_hex"])
+            try:
+                expected = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                expected = display_name(raw)  # not UTF-8: the display form, e.g. ⟨0xFF⟩
+                undecodable += 1
+            assert expected in listed, expected
+            row = listed[expected]
+            assert row.path.endswith(" [deleted]") == item["deleted"]
+            if item["allocated"]:
+                assert row.sha256 == item["sha256"]
+                assert row.size == item["size"]
+        assert undecodable >= 1
+        details = dict(data.listing_details["EX-001"])
+        assert key.image_sha256 in details["Catalog run"]
+    finally:
+        db.close()
