@@ -160,6 +160,8 @@ def register(group: click.Group) -> None:
                 raise UserInputError("--case-data needs --request FILE too")
             if out_dir is None:
                 raise UserInputError("--case-data needs --out DIR too")
+            if exhibit_ids or operator:
+                raise UserInputError("--exhibit and --by apply to builds from the case database")
             inp = BundleInput(
                 request=load_request(request_file),
                 case_data=_load_case_data(case_ref, case_data_file),
