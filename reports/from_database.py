@@ -9,15 +9,18 @@ One source per fact, so the PDF, the manifest and the shipped files agree:
 * the custody log is a fresh ``export_custody`` of the ledger, read back with ``read_export``:
   the records the PDF prints are the very lines ``custody.jsonl`` ships;
 * the file listing streams ``FileEntry`` rows of each exhibit's latest complete catalog run in
-  keyset-paginated batches, each in its own short read, never all rows at once.
+  bounded batches, each in its own short read, never all rows at once.
+
+Acquisition records are built in :mod:`reports.db_acquisition`, listings in
+:mod:`reports.db_listing`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +29,24 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from forensics.database.enums import (
-    AcquisitionState,
-    CatalogStatus,
     ExhibitType,
     SourceCategory,
-    VerificationResult,
 )
 from forensics.database.models import Acquisition as AcquisitionRow
 from forensics.database.models import (
     Bundle,
     Case,
-    CatalogRun,
     Exhibit,
-    FileEntry,
-    HashSet,
     Person,
 )
 from forensics.errors import NotFoundError
-from forensics.timeutil import to_local
+from reports.db_acquisition import acquisition_record, latest_acquisition, local_iso
+from reports.db_listing import (
+    LISTING_BATCH,
+    ListingSource,
+    latest_complete_run,
+    listing_details,
+)
 from reports.model import (
     Acquisition,
     CaseData,
@@ -51,16 +54,8 @@ from reports.model import (
     CertificateParty,
     CertificatesData,
     Device,
-    Examiner,
-    FileRow,
-    HashValue,
-    normalise_algorithm,
 )
 from reports.model import Exhibit as BundleExhibit
-
-LISTING_BATCH = 5000
-MAX_ERROR_RANGES_SHOWN = 20
-USABLE_STATES = (AcquisitionState.COMPLETED, AcquisitionState.IMPORTED)
 
 SOURCE_TYPE_LABELS = {
     SourceCategory.COMPUTER_STORAGE: "Computer / Storage Media",
@@ -82,57 +77,6 @@ EXHIBIT_TYPE_LABELS = {
     ExhibitType.DOCUMENT: "document",
     ExhibitType.OTHER: "other",
 }
-FORMAT_LABELS = {"e01": "E01 (EWF)", "raw": "raw (dd)", "split": "split raw (dd)"}
-HASH_ORDER = {"SHA-256": 0, "SHA-1": 1, "MD5": 2}
-
-
-@dataclasses.dataclass(frozen=True)
-class HashSetCitation:
-    """A hash set that marked files known/notable in a listed catalog run."""
-
-    name: str
-    version: str
-    kind: str
-    format: str
-    source_sha256: str
-    entry_count: int
-    matched_entries: int
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-
-def _local_iso(value: datetime | None, zone_name: str | None) -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:  # stored UTC without zone info (should not happen)
-        value = value.replace(tzinfo=UTC)
-    return to_local(value, zone_name).isoformat()
-
-
-def _record_time(text: Any, zone_name: str | None) -> str:
-    """An ISO time string from an acquisition record, shown in the case's zone."""
-    if not text:
-        return ""
-    try:
-        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return str(text)  # kept as written; pre-flight flags it if it has no zone
-    if value.tzinfo is None:
-        return str(text)
-    return _local_iso(value, zone_name)
-
-
-def _ns_iso(value: int | None) -> str:
-    """UTC nanoseconds as ISO 8601 with offset (microsecond precision), '' when unknown."""
-    if value is None:
-        return ""
-    seconds, rest = divmod(value, 1_000_000_000)
-    try:
-        stamp = datetime.fromtimestamp(seconds, UTC) + timedelta(microseconds=rest // 1000)
-    except (OverflowError, OSError, ValueError):
-        return ""
-    return stamp.isoformat()
 
 
 def _person_label(person: Person | None) -> str:
@@ -168,7 +112,7 @@ def _bundle_exhibit(
         type=EXHIBIT_TYPE_LABELS.get(exhibit.type, str(exhibit.type)),
         seal_numbers=tuple(str(s) for s in exhibit.seal_numbers or ()),
         seized_by=_person_label(exhibit.seized_by),
-        seized_at=_local_iso(exhibit.seized_at, exhibit.seized_tz or case.time_zone),
+        seized_at=local_iso(exhibit.seized_at, exhibit.seized_tz or case.time_zone),
         seizure_location=exhibit.seized_location or "",
         legal_authority=exhibit.legal_authority or "",
         device=Device(
@@ -204,340 +148,6 @@ def _with_notes(exhibit: BundleExhibit, notes: Mapping[str, Any] | None) -> Bund
         shown = "; ".join(x for x in (str(notes["photographs"]), device.photographs) if x)
         changes["device"] = dataclasses.replace(device, photographs=shown)
     return dataclasses.replace(exhibit, **changes) if changes else exhibit
-
-
-def _hashes(row: AcquisitionRow) -> tuple[HashValue, ...]:
-    """Every hash of the row by algorithm name: image, then source, then verification."""
-
-    def ordered(values: Mapping[str, Any], scope: str) -> list[HashValue]:
-        items = [
-            HashValue(normalise_algorithm(str(name)), str(value).lower(), scope)
-            for name, value in (values or {}).items()
-            if value
-        ]
-        return sorted(items, key=lambda h: (HASH_ORDER.get(h.algorithm, 9), h.algorithm))
-
-    hashes = ordered(row.image_hashes, "image") + ordered(row.source_hashes, "source")
-    checks = (row.verification_details or {}).get("checks") or []
-    recomputed = next(
-        (
-            c.get("actual")
-            for c in checks
-            if isinstance(c, Mapping) and c.get("item") == "image sha256" and c.get("actual")
-        ),
-        None,
-    )
-    if recomputed:
-        hashes.append(HashValue("SHA-256", str(recomputed).lower(), "verification"))
-    return tuple(hashes)
-
-
-def _error_text(row: AcquisitionRow, record: Mapping[str, Any]) -> str:
-    ranges = [r for r in row.error_ranges or () if isinstance(r, Mapping)]
-    parts = []
-    if ranges:
-        total = sum(int(r.get("length") or 0) for r in ranges)
-        shown = [
-            f"bytes {int(r.get('offset') or 0):,}-"
-            f"{int(r.get('offset') or 0) + int(r.get('length') or 0) - 1:,} ({r.get('error', '')})"
-            for r in ranges[:MAX_ERROR_RANGES_SHOWN]
-        ]
-        more = len(ranges) - len(shown)
-        parts.append(
-            f"{len(ranges)} unreadable range(s), {total:,} bytes zero-filled in the image: "
-            + "; ".join(shown)
-            + (f"; and {more} more (full list in the acquisition record)" if more else "")
-        )
-    if row.abort_reason:
-        parts.append(f"stopped: {row.abort_reason}")
-    for warning in record.get("warnings") or ():
-        parts.append(str(warning))
-    return " ".join(parts) or "none recorded"
-
-
-def _verification(row: AcquisitionRow) -> tuple[str, str]:
-    details = row.verification_details or {}
-    result = {
-        VerificationResult.MATCH: "match",
-        VerificationResult.MISMATCH: "no match",
-        VerificationResult.NOT_POSSIBLE: "not possible",
-        VerificationResult.NOT_RUN: "not run",
-    }.get(row.verification, str(row.verification))
-    notes = []
-    if details.get("method"):
-        notes.append(f"image read back: {details['method']}")
-    if details.get("source_reread"):
-        notes.append("source read a second time")
-    mismatched = details.get("mismatched_segments") or []
-    if mismatched:
-        notes.append("changed segments: " + ", ".join(map(str, mismatched)))
-    if details.get("ended"):
-        notes.append(f"verified at {details['ended']}")
-    return result, "; ".join(notes)
-
-
-def _acquisition(row: AcquisitionRow, exhibit_id: str, case: Case) -> Acquisition:
-    record = row.record or {}
-    tool = record.get("tool") or {}
-    source = record.get("source") or {}
-    zone_name = case.time_zone
-    segments = tuple(
-        f"{s.get('path', '')} ({int(s.get('size') or 0):,} bytes)"
-        for s in (row.image_files or record.get("segments") or ())
-        if isinstance(s, Mapping)
-    )
-    padding = int(record.get("padding_bytes") or 0)
-    changes = []
-    if padding:
-        changes.append(
-            f"the E01 format stores whole sectors, so the image media is the source followed "
-            f"by {padding:,} zero bytes; source and image hashes differ for that reason only"
-        )
-    if record.get("unconfirmed_fields"):
-        changes.append(
-            "not confirmed by the importing tool's log: "
-            + ", ".join(map(str, record["unconfirmed_fields"]))
-        )
-    kind = source.get("kind")
-    method = {"block-device": "physical", "image-file": "physical (copy of an image file)"}.get(
-        kind, "physical" if row.state != AcquisitionState.IMPORTED else ""
-    )
-    result, note = _verification(row)
-    examiner = row.examiner
-    return Acquisition(
-        exhibit_id=exhibit_id,
-        method=method,
-        tool=str(tool.get("name") or row.origin or ""),
-        tool_version=str(tool.get("version") or ""),
-        write_blocker=str(record.get("write_blocker") or ""),
-        started_at=_local_iso(row.started_at, zone_name)
-        or _record_time(record.get("started"), zone_name),
-        finished_at=_local_iso(row.ended_at, zone_name)
-        or _record_time(record.get("ended"), zone_name),
-        output_format=FORMAT_LABELS.get(str(row.format).lower(), str(row.format)),
-        size_bytes=int(row.size_bytes or record.get("bytes_total") or 0),
-        segments=segments,
-        hashes=_hashes(row),
-        verification_result=result,
-        verification_note=note,
-        errors=_error_text(row, record),
-        unavoidable_changes="; ".join(changes),
-        examiner=Examiner(
-            name=examiner.name if examiner else str(record.get("examiner") or ""),
-            designation=(examiner.designation or "") if examiner else "",
-            lab=(examiner.agency or "") if examiner else "",
-        ),
-    )
-
-
-def latest_acquisition(session: Session, exhibit: Exhibit) -> AcquisitionRow | None:
-    """The acquisition that stands for ``exhibit``: the newest completed (else imported) run.
-
-    Failed, cancelled and running acquisitions never stand for an exhibit.
-
-    An exhibit that is itself the image of an acquisition (``image_exhibit_id``) is covered by
-    that acquisition when it has none of its own.
-    """
-    for column in (AcquisitionRow.exhibit_id, AcquisitionRow.image_exhibit_id):
-        for state in USABLE_STATES:
-            row = session.scalars(
-                select(AcquisitionRow)
-                .where(column == exhibit.id, AcquisitionRow.state == state)
-                .order_by(AcquisitionRow.id.desc())
-                .limit(1)
-            ).first()
-            if row is not None:
-                return row
-    return None
-
-
-def latest_complete_run(session: Session, exhibit: Exhibit) -> CatalogRun | None:
-    """The newest catalog run of ``exhibit`` with status ``complete`` (a whole listing)."""
-    return session.scalars(
-        select(CatalogRun)
-        .where(CatalogRun.exhibit_id == exhibit.id, CatalogRun.status == CatalogStatus.COMPLETE)
-        .order_by(CatalogRun.id.desc())
-        .limit(1)
-    ).first()
-
-
-_LISTING_COLUMNS = (
-    FileEntry.id,
-    FileEntry.path,
-    FileEntry.path_raw,
-    FileEntry.stream,
-    FileEntry.allocated,
-    FileEntry.size,
-    FileEntry.mtime_ns,
-    FileEntry.atime_ns,
-    FileEntry.ctime_ns,
-    FileEntry.crtime_ns,
-    FileEntry.sha256,
-)
-
-
-def exact_name(display: str, raw: bytes | None) -> str:
-    """The name to list: the exact text when the stored bytes are UTF-8, else the display form.
-
-    The catalog keeps the display form in ``path`` (invisible and control characters shown as
-    ``⟨U+XXXX⟩``) and the exact bytes in ``path_raw`` when the two differ. The bundle escapes
-    names itself (one-to-one, so a literal ``⟨`` is escaped too); handing it the display form
-    would escape the escapes. Names that are not UTF-8 cannot be exact text in the UTF-8
-    listing CSV, so they keep the display form (``⟨0xFF⟩`` for each undecodable byte).
-    """
-    if raw is None:
-        return display
-    try:
-        return bytes(raw).decode("utf-8")
-    except UnicodeDecodeError:
-        return display
-
-
-def iter_listing_batches(
-    engine: Engine, run_id: int, batch_size: int = LISTING_BATCH
-) -> Iterator[list[Any]]:
-    """``FileEntry`` rows of one run in id order, at most ``batch_size`` at a time.
-
-    Each batch is one short read on its own connection, so no transaction stays open while the
-    bundle is rendered and never more than one batch is in memory.
-
-    A catalog writes a run's entries in bulk, so they occupy one id range. The run's first and
-    last id are read once; each batch is then the run's rows in the next window of
-    ``batch_size`` ids, a bounded primary-key range read whatever plan the database picks.
-    ``run_id + 0`` keeps the planner off the ``(run_id, path)`` index, which would read and sort
-    the whole run for every batch (quadratic on a catalog of millions of entries).
-    """
-    with engine.connect() as conn:
-        first, last = conn.execute(
-            select(func.min(FileEntry.id), func.max(FileEntry.id)).where(FileEntry.run_id == run_id)
-        ).one()
-    if first is None:
-        return
-    start = first
-    while start <= last:
-        end = min(start + batch_size - 1, last)
-        with engine.connect() as conn:
-            batch = conn.execute(
-                select(*_LISTING_COLUMNS)
-                .where(
-                    FileEntry.id >= start,
-                    FileEntry.id <= end,
-                    (FileEntry.run_id + 0) == run_id,
-                )
-                .order_by(FileEntry.id)
-            ).all()
-        if batch:
-            yield batch
-        start = end + 1
-
-
-def iter_listing_rows(
-    engine: Engine, runs: Sequence[tuple[str, int]], batch_size: int = LISTING_BATCH
-) -> Iterator[FileRow]:
-    """Listing rows for ``(exhibit ID, run id)`` pairs, streamed batch by batch.
-
-    Paths are the exact names where they are text (see :func:`exact_name`), so the listing
-    CSV keeps them and the PDF escapes them once. Named streams print as ``path:stream`` and
-    unallocated (deleted) names carry `` [deleted]``.
-    """
-    for exhibit_id, run_id in runs:
-        for batch in iter_listing_batches(engine, run_id, batch_size):
-            for _id, path, raw, stream, allocated, size, mtime, atime, ctime, crtime, sha in batch:
-                name = exact_name(path, raw)
-                shown = f"{name}:{stream}" if stream else name
-                if not allocated:
-                    shown += " [deleted]"
-                yield FileRow(
-                    exhibit_id=exhibit_id,
-                    path=shown,
-                    size=int(size or 0),
-                    modified=_ns_iso(mtime),
-                    accessed=_ns_iso(atime),
-                    changed=_ns_iso(ctime),
-                    created=_ns_iso(crtime),
-                    sha256=sha or "",
-                )
-
-
-class ListingSource:
-    """A re-callable source of listing rows (``CaseData.file_rows``) over stored runs."""
-
-    def __init__(
-        self, engine: Engine, runs: Sequence[tuple[str, int]], batch_size: int = LISTING_BATCH
-    ) -> None:
-        self.engine = engine
-        self.runs = tuple(runs)
-        self.batch_size = batch_size
-
-    def __call__(self) -> Iterator[FileRow]:
-        return iter_listing_rows(self.engine, self.runs, self.batch_size)
-
-
-def hash_set_citations(session: Session, run_ids: Sequence[int]) -> list[HashSetCitation]:
-    """Hash sets that matched entries in these runs, with how many entries each matched."""
-    if not run_ids:
-        return []
-    counts = session.execute(
-        select(FileEntry.hash_set_id, func.count(FileEntry.id))
-        .where(FileEntry.run_id.in_(run_ids), FileEntry.hash_set_id.is_not(None))
-        .group_by(FileEntry.hash_set_id)
-    ).all()
-    citations = []
-    for set_id, matched in counts:
-        hash_set = session.get(HashSet, set_id)
-        if hash_set is None:
-            continue
-        citations.append(
-            HashSetCitation(
-                name=hash_set.name,
-                version=hash_set.version,
-                kind=str(hash_set.kind),
-                format=hash_set.format,
-                source_sha256=hash_set.source_sha256 or "",
-                entry_count=int(hash_set.entry_count or 0),
-                matched_entries=int(matched),
-            )
-        )
-    return sorted(citations, key=lambda c: (c.name, c.version))
-
-
-def _listing_details(
-    session: Session, run: CatalogRun, zone_name: str | None
-) -> tuple[tuple[str, str], ...]:
-    """S15 lines telling where a listing comes from and which hash sets it cites."""
-    tools = ", ".join(f"{k} {v}" for k, v in sorted((run.tool_versions or {}).items()))
-    ended = _local_iso(run.ended_at, zone_name) or "unknown"
-    source = f"run #{run.id} (complete), {int(run.entry_count or 0):,} entries, ended {ended}"
-    if run.image_sha256:
-        source += f"; image SHA-256 {run.image_sha256}"
-    if tools:
-        source += f"; tools: {tools}"
-    details = [("Catalog run", source)]
-    notes = [g for g in run.gaps or () if isinstance(g, Mapping)]
-    if notes:
-        details.append(
-            (
-                "Catalog notes",
-                "; ".join(
-                    f"{g.get('where', '')}: {g.get('reason', '')}"
-                    for g in notes[:MAX_ERROR_RANGES_SHOWN]
-                ),
-            )
-        )
-    citations = hash_set_citations(session, [run.id])
-    if citations:
-        details.append(
-            (
-                "Hash sets cited",
-                "; ".join(
-                    f"{c.name} {c.version} ({c.kind}, {c.format}, {c.entry_count:,} hashes"
-                    + (f", source file SHA-256 {c.source_sha256}" if c.source_sha256 else "")
-                    + f"): {c.matched_entries:,} listed entries matched"
-                    for c in citations
-                ),
-            )
-        )
-    return tuple(details)
 
 
 def _custody_records(session: Session, case: Case, exhibit_ids: Sequence[str]) -> list[dict]:
@@ -670,13 +280,13 @@ def case_data_from_database(
     acquisition_rows: list[AcquisitionRow] = []
     acquisitions: list[Acquisition] = []
     runs: list[tuple[str, int]] = []
-    listing_details: dict[str, tuple[tuple[str, str], ...]] = {}
+    provenance: dict[str, tuple[tuple[str, str], ...]] = {}
     for exhibit, shown in zip(chosen, bundle_exhibits, strict=True):
         if shown.digital:
             row = latest_acquisition(session, exhibit)
             if row is not None:
                 acquisition_rows.append(row)
-                acquisition = _acquisition(row, exhibit.exhibit_id, case)
+                acquisition = acquisition_record(row, exhibit.exhibit_id, case)
                 clock = notes.get(exhibit.exhibit_id, {}).get("device_clock")
                 if clock:
                     acquisition = dataclasses.replace(acquisition, device_clock=str(clock))
@@ -684,7 +294,7 @@ def case_data_from_database(
         run = latest_complete_run(session, exhibit)
         if run is not None:
             runs.append((exhibit.exhibit_id, run.id))
-            listing_details[exhibit.exhibit_id] = _listing_details(session, run, case.time_zone)
+            provenance[exhibit.exhibit_id] = listing_details(session, run, case.time_zone)
     year = bundle_year or (case.created_at.year if case.created_at else datetime.now(UTC).year)
     info = CaseInfo(
         reference=case.reference,
@@ -705,7 +315,7 @@ def case_data_from_database(
         ),
         certificates=_certificates(chosen, acquisition_rows, certificates),
         file_rows=ListingSource(_engine_of(session), runs, listing_batch) if runs else None,
-        listing_details=listing_details,
+        listing_details=provenance,
     )
 
 
@@ -722,16 +332,7 @@ def listing_runs(case_data: CaseData) -> tuple[tuple[str, int], ...]:
 
 __all__ = [
     "EXHIBIT_NOTE_FIELDS",
-    "LISTING_BATCH",
-    "HashSetCitation",
-    "ListingSource",
     "case_data_from_database",
-    "exact_name",
-    "hash_set_citations",
-    "iter_listing_batches",
-    "iter_listing_rows",
-    "latest_acquisition",
-    "latest_complete_run",
     "listing_runs",
     "next_bundle_version",
 ]

@@ -49,8 +49,9 @@ from reports.bundle_store import (
     parse_request_document,
     store_request,
 )
+from reports.db_listing import iter_listing_rows
 from reports.demo import demo_request
-from reports.from_database import case_data_from_database, iter_listing_rows, listing_runs
+from reports.from_database import case_data_from_database, listing_runs
 from reports.verify import verify_bundle
 
 GENERATED_AT = "2026-11-23T10:00:00+00:00"
