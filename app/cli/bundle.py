@@ -186,7 +186,7 @@ def register(group: click.Group) -> None:
         from reports.bundle_store import build_bundle_from_database
 
         with (
-            database(db_url) as db,
+            database(db_url, create=False) as db,
             progress_bar("bundle", enabled=not as_json) as (
                 progress,
                 cancel,
@@ -249,7 +249,7 @@ def register(group: click.Group) -> None:
         data = read_structured_file(request_file)
         if data is not None and not isinstance(data, dict):
             raise UserInputError(f"{request_file}: expected a mapping at the top level")
-        with database(db_url) as db, db.session() as session:
+        with database(db_url, create=False) as db, db.session() as session:
             row = store_request(session, case_ref, profile_id, data or {})
             summary = {
                 "id": row.id,
@@ -278,7 +278,7 @@ def register(group: click.Group) -> None:
 
         from reports.bundle_store import stored_request, stored_requests
 
-        with database(db_url) as db, db.session() as session:
+        with database(db_url, create=False) as db, db.session() as session:
             rows = (
                 [stored_request(session, case_ref, profile_id)]
                 if profile_id
@@ -318,7 +318,7 @@ def register(group: click.Group) -> None:
         """List the bundles recorded for CASE."""
         from reports.bundle_store import list_bundles
 
-        with database(db_url) as db, db.session() as session:
+        with database(db_url, create=False) as db, db.session() as session:
             rows = list_bundles(session, case_ref)
         if as_json:
             echo_json(rows)
