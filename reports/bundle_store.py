@@ -90,6 +90,17 @@ def parse_request_document(data: Any, where: str = "request") -> RequestDocument
     return RequestDocument(request, certificates, bundle.get("year"), bundle.get("serial"), notes)
 
 
+def _json_safe(value: Any) -> Any:
+    """Plain JSON values; YAML dates and times (unquoted ``2026-03-01``) become ISO text."""
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
 def _case(session: Session, reference: str) -> Case:
     case = session.scalar(select(Case).where(Case.reference == reference.strip()))
     if case is None:
@@ -112,7 +123,7 @@ def store_request(
     row = session.scalar(
         select(MlaRequest).where(MlaRequest.case_id == case.id, MlaRequest.profile == profile.id)
     )
-    plain = dict(data)
+    plain = _json_safe(data)
     reference = document.request.references.our_reference or None
     if row is None:
         row = MlaRequest(case_id=case.id, profile=profile.id, reference=reference, data=plain)

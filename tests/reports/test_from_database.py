@@ -426,6 +426,26 @@ def test_request_cli_set_show_and_build(db_case: DbCase, tmp_path: Path, capsys)
     )
     assert code == 1 and "not_a_field" in capsys.readouterr().err
 
+    dated = tmp_path / "dated.yaml"  # YAML reads an unquoted date as a date object
+    dated.write_text("facts: x\nletter:\n  signatory:\n    date: 2026-03-01\n", encoding="utf-8")
+    code = main(
+        [
+            "bundle",
+            "request",
+            "set",
+            "--case",
+            DEMO_REFERENCE,
+            "--profile",
+            "IN-MLA",
+            "--file",
+            str(dated),
+            "--db",
+            db_case.url,
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    capsys.readouterr()
+
     good = tmp_path / "request.json"
     good.write_text(json.dumps(_request_document()), encoding="utf-8")
     code = main(
