@@ -121,20 +121,16 @@ def _print_summary(summary: CatalogSummary, counts: _CountSink, run_id: int | No
     out(f"media:        {summary.media_format or '-'}, {summary.media_size} bytes")
     out(f"volumes:      {summary.volume_system or 'none (no partition table)'}")
     for v in summary.volumes:
-        out(
-            f"  {v.kind:<12} start {v.start_sector:>12} len {v.length_sectors:>12}  "
-            f"{safe_text(v.description)}"
-        )
+        out(f"  {v.kind:<12} start {v.start_sector:>12} len {v.length_sectors:>12}  "
+            f"{safe_text(v.description)}")
     out("file systems:")
     for f in summary.file_systems:
         what = f.fs_type if f.status == "parsed" else f"{f.status}: {safe_text(f.error)}"
         out(f"  at byte {f.offset_bytes:>12}  {what}")
     out(f"entries:      {summary.entry_count} ({counts.deleted} deleted)")
     out(f"hashed:       {summary.files_hashed} files, {summary.bytes_hashed} bytes")
-    out(
-        f"flags:        {counts.notable} notable, {counts.known} known, "
-        f"{counts.mismatch} extension mismatch"
-    )
+    out(f"flags:        {counts.notable} notable, {counts.known} known, "
+        f"{counts.mismatch} extension mismatch")
     if run_id is not None:
         out(f"stored:       catalog run {run_id}")
     out(f"status:       {summary.status.value.upper()}")
@@ -151,50 +147,28 @@ def _finish(summary: CatalogSummary) -> None:
         click.echo(f"sealbag: {summary.error or 'cancelled'}; nothing was kept", err=True)
         raise click.exceptions.Exit(EXIT_CANCELLED)
     if summary.status is RunStatus.INCOMPLETE:
-        click.echo(
-            f"sealbag: warning: catalog INCOMPLETE: {len(summary.gaps)} part(s) could "
-            "not be read (listed as gaps)",
-            err=True,
-        )
+        click.echo(f"sealbag: warning: catalog INCOMPLETE: {len(summary.gaps)} part(s) could "
+                   "not be read (listed as gaps)", err=True)
         raise click.exceptions.Exit(EXIT_INCOMPLETE)
 
 
-def _options(
-    no_hash: bool, no_types: bool, stall: float, memory_mb: int, fmt: str | None
-) -> CatalogOptions:
-    return CatalogOptions(
-        hash_content=not no_hash,
-        detect_types=not no_types,
-        stall_timeout=stall,
-        memory_limit=memory_mb * (1 << 20) if memory_mb else None,
-        media_format=fmt,
-    )
+def _options(no_hash: bool, no_types: bool, stall: float, memory_mb: int,
+             fmt: str | None) -> CatalogOptions:
+    return CatalogOptions(hash_content=not no_hash, detect_types=not no_types,
+                          stall_timeout=stall,
+                          memory_limit=memory_mb * (1 << 20) if memory_mb else None,
+                          media_format=fmt)
 
 
 _common = [
     click.option("--no-hash", is_flag=True, help="List only; do not read file content."),
     click.option("--no-types", is_flag=True, help="Skip file type detection."),
-    click.option(
-        "--stall-timeout",
-        type=float,
-        default=120.0,
-        show_default=True,
-        help="Seconds without progress before the worker is stopped.",
-    ),
-    click.option(
-        "--memory-limit",
-        "memory_mb",
-        type=int,
-        default=2048,
-        show_default=True,
-        help="Worker address-space limit in MiB (0: none).",
-    ),
-    click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["raw", "split", "ewf"]),
-        help="Force the image format instead of guessing from the name.",
-    ),
+    click.option("--stall-timeout", type=float, default=120.0, show_default=True,
+                 help="Seconds without progress before the worker is stopped."),
+    click.option("--memory-limit", "memory_mb", type=int, default=2048, show_default=True,
+                 help="Worker address-space limit in MiB (0: none)."),
+    click.option("--format", "fmt", type=click.Choice(["raw", "split", "ewf"]),
+                 help="Force the image format instead of guessing from the name."),
 ]
 
 
@@ -213,20 +187,10 @@ def _with_common(func: Any) -> Any:
 @click.option("--no-hashsets", is_flag=True, help="Do not match against registered hash sets.")
 @_with_common
 @db_option
-def catalog_cmd(
-    image: Path,
-    case_ref: str | None,
-    exhibit_ref: str | None,
-    jsonl: bool,
-    show_known: bool,
-    no_hashsets: bool,
-    no_hash: bool,
-    no_types: bool,
-    stall_timeout: float,
-    memory_mb: int,
-    fmt: str | None,
-    db_url: str | None,
-) -> None:
+def catalog_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, jsonl: bool,
+                show_known: bool, no_hashsets: bool, no_hash: bool, no_types: bool,
+                stall_timeout: float, memory_mb: int, fmt: str | None,
+                db_url: str | None) -> None:
     """List every volume, file system and file (allocated and deleted) in IMAGE,
     with MD5, SHA-256, type and flags. Exit status 3 when the catalog is incomplete."""
     if bool(case_ref) != bool(exhibit_ref):
@@ -240,13 +204,8 @@ def catalog_cmd(
             from forensics.cataloging.store import CatalogStore
 
             exhibit_id = _resolve_exhibit(db, case_ref, exhibit_ref)
-            store = CatalogStore(
-                db,
-                str(image.absolute()),
-                exhibit_id=exhibit_id,
-                options=options.to_dict(),
-                hash_set_ids=set_ids,
-            )
+            store = CatalogStore(db, str(image.absolute()), exhibit_id=exhibit_id,
+                                 options=options.to_dict(), hash_set_ids=set_ids)
         counts = _CountSink(store)
         sink: CatalogSink = _JsonlSink(counts, show_known) if jsonl else counts
         if matcher is not None:
@@ -271,50 +230,25 @@ def catalog_cmd(
 
 @click.command("export")
 @click.argument("image", type=click.Path(path_type=Path))
-@click.option(
-    "--case",
-    "case_ref",
-    help="Select from this case's stored catalog of --exhibit (no new catalog run).",
-)
+@click.option("--case", "case_ref", help="Select from this case's stored catalog of --exhibit "
+                                         "(no new catalog run).")
 @click.option("--exhibit", "exhibit_ref", help="Exhibit id within --case.")
-@click.option(
-    "--to",
-    "target",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="New or empty folder to export into.",
-)
-@click.option(
-    "--path",
-    "paths",
-    multiple=True,
-    help="Path of a file to export, as the catalog lists it (repeatable).",
-)
+@click.option("--to", "target", required=True, type=click.Path(path_type=Path),
+              help="New or empty folder to export into.")
+@click.option("--path", "paths", multiple=True,
+              help="Path of a file to export, as the catalog lists it (repeatable).")
 @click.option("--notable", is_flag=True, help="Export every file flagged notable.")
-@click.option(
-    "--mismatch", is_flag=True, help="Export every file whose type and extension disagree."
-)
+@click.option("--mismatch", is_flag=True, help="Export every file whose type and extension "
+                                               "disagree.")
 @click.option("--all-files", is_flag=True, help="Export every file with content.")
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @_with_common
 @db_option
-def export_cmd(
-    image: Path,
-    case_ref: str | None,
-    exhibit_ref: str | None,
-    target: Path,
-    paths: tuple[str, ...],
-    notable: bool,
-    mismatch: bool,
-    all_files: bool,
-    as_json: bool,
-    no_hash: bool,
-    no_types: bool,
-    stall_timeout: float,
-    memory_mb: int,
-    fmt: str | None,
-    db_url: str | None,
-) -> None:
+def export_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, target: Path,
+               paths: tuple[str, ...], notable: bool, mismatch: bool,
+               all_files: bool, as_json: bool, no_hash: bool, no_types: bool,
+               stall_timeout: float, memory_mb: int, fmt: str | None,
+               db_url: str | None) -> None:
     """Copy selected files out of IMAGE into a folder, with safe names, each copy
     re-hashed and compared, and a manifest of original -> exported names.
 
@@ -323,58 +257,38 @@ def export_cmd(
     from forensics.cataloging.export import export_files
 
     if not (paths or notable or mismatch or all_files):
-        raise UserInputError("choose what to export: --path, --notable, --mismatch or --all-files")
+        raise UserInputError("choose what to export: --path, --notable, --mismatch or "
+                             "--all-files")
     if bool(case_ref) != bool(exhibit_ref):
         raise UserInputError("give both --case and --exhibit, or neither")
     options = _options(False, no_types, stall_timeout, memory_mb, fmt)
     if case_ref and exhibit_ref:
-        items = _stored_selection(
-            db_url, case_ref, exhibit_ref, paths, notable, mismatch, all_files
-        )
+        items = _stored_selection(db_url, case_ref, exhibit_ref, paths, notable, mismatch,
+                                  all_files)
     else:
         items = _fresh_selection(image, options, db_url, paths, notable, mismatch, all_files)
     with progress_bar("export") as (report, cancel):
-        result = export_files(
-            image,
-            items,
-            target,
-            media_format=fmt,
-            stall_timeout=stall_timeout,
-            memory_limit=options.memory_limit,
-            progress=report,
-            cancel=cancel,
-        )
+        result = export_files(image, items, target, media_format=fmt,
+                              stall_timeout=stall_timeout,
+                              memory_limit=options.memory_limit, progress=report, cancel=cancel)
     if as_json:
         echo_json(result.to_dict())
     else:
         for f in result.files:
             mark = "ok      " if f.verified else "FAILED  "
-            click.echo(
-                f"{mark}{safe_text(f.exported_as)}  <- {safe_text(f.source_path)}"
-                + (f"  ({safe_text(f.error)})" if f.error else "")
-            )
-        click.echo(
-            f"{len(result.files) - len(result.failures)} of {len(result.files)} files "
-            f"exported and verified into {result.target} (manifest.json)"
-        )
+            click.echo(f"{mark}{safe_text(f.exported_as)}  <- {safe_text(f.source_path)}"
+                       + (f"  ({safe_text(f.error)})" if f.error else ""))
+        click.echo(f"{len(result.files) - len(result.failures)} of {len(result.files)} files "
+                   f"exported and verified into {result.target} (manifest.json)")
     if not result.complete:
-        click.echo(
-            f"sealbag: error: export incomplete: {result.error or ''} "
-            f"{len(result.failures)} file(s) not verified",
-            err=True,
-        )
+        click.echo(f"sealbag: error: export incomplete: {result.error or ''} "
+                   f"{len(result.failures)} file(s) not verified", err=True)
         raise click.exceptions.Exit(EXIT_ERROR)
 
 
-def _stored_selection(
-    db_url: str | None,
-    case_ref: str,
-    exhibit_ref: str,
-    paths: tuple[str, ...],
-    notable: bool,
-    mismatch: bool,
-    all_files: bool,
-) -> list[Any]:
+def _stored_selection(db_url: str | None, case_ref: str, exhibit_ref: str,
+                      paths: tuple[str, ...], notable: bool, mismatch: bool,
+                      all_files: bool) -> list[Any]:
     from forensics.cataloging.query import export_items, latest_listing
 
     db = _open_db(db_url)
@@ -382,22 +296,15 @@ def _stored_selection(
         exhibit_id = _resolve_exhibit(db, case_ref, exhibit_ref)
         with db.session() as s:
             run = latest_listing(s, exhibit_id)
-            return export_items(
-                s, run.id, paths=paths, notable=notable, mismatch=mismatch, all_files=all_files
-            )
+            return export_items(s, run.id, paths=paths, notable=notable, mismatch=mismatch,
+                                all_files=all_files)
     finally:
         db.close()
 
 
-def _fresh_selection(
-    image: Path,
-    options: CatalogOptions,
-    db_url: str | None,
-    paths: tuple[str, ...],
-    notable: bool,
-    mismatch: bool,
-    all_files: bool,
-) -> list[Any]:
+def _fresh_selection(image: Path, options: CatalogOptions, db_url: str | None,
+                     paths: tuple[str, ...], notable: bool, mismatch: bool,
+                     all_files: bool) -> list[Any]:
     from forensics.cataloging.export import ExportItem
 
     db = _open_db(db_url) if notable else None
@@ -419,37 +326,16 @@ def _fresh_selection(
     if summary.status in (RunStatus.FAILED, RunStatus.CANCELLED):
         _finish(summary)
     wanted = set(paths)
-    chosen = [
-        e
-        for e in inner.entries
-        if e.sha256 is not None
-        and e.meta_addr is not None
-        and (
-            all_files
-            or e.path in wanted
-            or (notable and e.notable)
-            or (mismatch and e.extension_mismatch)
-        )
-    ]
+    chosen = [e for e in inner.entries
+              if e.sha256 is not None and e.meta_addr is not None and (
+                  all_files or e.path in wanted or (notable and e.notable)
+                  or (mismatch and e.extension_mismatch))]
     missing = wanted - {e.path for e in chosen}
     if missing:
-        raise NotFoundError(
-            f"not in the catalog (or no content): {sorted(missing)[0]!r}"
-            + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
-        )
-    return [
-        ExportItem(
-            e.path_raw,
-            e.fs_index,
-            e.partition_offset,
-            int(e.meta_addr or 0),
-            e.stream,
-            e.size,
-            e.sha256,
-            e.md5,
-        )
-        for e in chosen
-    ]
+        raise NotFoundError(f"not in the catalog (or no content): {sorted(missing)[0]!r}"
+                            + (f" and {len(missing) - 1} more" if len(missing) > 1 else ""))
+    return [ExportItem(e.path_raw, e.fs_index, e.partition_offset, int(e.meta_addr or 0),
+                       e.stream, e.size, e.sha256, e.md5) for e in chosen]
 
 
 @click.command("catalog-runs")
@@ -474,11 +360,10 @@ def catalog_runs_cmd(case_ref: str, exhibit_ref: str, as_json: bool, db_url: str
     if not runs:
         click.echo("no catalog runs for this exhibit")
     for r in runs:
-        click.echo(
-            f"run {r['id']}\t{r['status'].upper()}\t{r['entries']} entries\t"
-            f"{r['gaps']} gaps\t{r['started_at']:%Y-%m-%d %H:%M} UTC\t"
-            f"{safe_text(r['image_path'])}" + (f"\t{safe_text(r['error'])}" if r["error"] else "")
-        )
+        click.echo(f"run {r['id']}\t{r['status'].upper()}\t{r['entries']} entries\t"
+                   f"{r['gaps']} gaps\t{r['started_at']:%Y-%m-%d %H:%M} UTC\t"
+                   f"{safe_text(r['image_path'])}"
+                   + (f"\t{safe_text(r['error'])}" if r["error"] else ""))
 
 
 def register(group: click.Group) -> None:

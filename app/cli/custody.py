@@ -56,9 +56,7 @@ def custody_group() -> None:
 @click.option("--case", "case_ref", required=True, help="Case reference.")
 @click.option("--exhibit", "exhibit_id", required=True, help="Exhibit ID, e.g. EX-001.")
 @click.option(
-    "--action",
-    required=True,
-    type=click.Choice([a.value for a in CustodyAction]),
+    "--action", required=True, type=click.Choice([a.value for a in CustodyAction]),
 )
 @click.option("--actor", required=True, help="Who records it (signs with their key).")
 @click.option("--at", "at_text", help="When it happened, ISO 8601 (default: now).")
@@ -77,52 +75,26 @@ def custody_group() -> None:
 @click.option("--hash-match/--hash-mismatch", default=None, help="Whether it matched.")
 @click.option("--remarks")
 @click.option(
-    "--attach",
-    "attachments",
-    multiple=True,
-    type=click.Path(path_type=Path),
+    "--attach", "attachments", multiple=True, type=click.Path(path_type=Path),
     help="Photo or scan to keep (stored by SHA-256; repeatable).",
 )
 @click.option("--corrects", "corrects_seq", type=int, help="Sequence number this corrects.")
 @click.option(
-    "--exception",
-    help="Record a continuity violation anyway, flagged, with this justification.",
+    "--exception", help="Record a continuity violation anyway, flagged, with this justification.",
 )
-@click.option(
-    "--detail",
-    "detail_items",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Extra fact kept in the signed record (repeatable).",
-)
+@click.option("--detail", "detail_items", multiple=True, metavar="KEY=VALUE",
+              help="Extra fact kept in the signed record (repeatable).")
 @db_option
 @json_option
 def custody_add(
-    case_ref: str,
-    exhibit_id: str,
-    action: str,
-    actor: str,
-    at_text: str | None,
-    zone_name: str | None,
-    released_by: str | None,
-    received_by: str | None,
-    purpose: str | None,
-    location_from: str | None,
-    location_to: str | None,
-    storage_ref: str | None,
-    seal_number: str | None,
-    seal_intact: bool | None,
-    new_seal_number: str | None,
-    hash_algorithm: str | None,
-    hash_value: str | None,
-    hash_match: bool | None,
-    remarks: str | None,
-    attachments: tuple[Path, ...],
-    corrects_seq: int | None,
-    exception: str | None,
-    detail_items: tuple[str, ...],
-    db_url: str | None,
-    as_json: bool,
+    case_ref: str, exhibit_id: str, action: str, actor: str, at_text: str | None,
+    zone_name: str | None, released_by: str | None, received_by: str | None,
+    purpose: str | None, location_from: str | None, location_to: str | None,
+    storage_ref: str | None, seal_number: str | None, seal_intact: bool | None,
+    new_seal_number: str | None, hash_algorithm: str | None, hash_value: str | None,
+    hash_match: bool | None, remarks: str | None, attachments: tuple[Path, ...],
+    corrects_seq: int | None, exception: str | None, detail_items: tuple[str, ...],
+    db_url: str | None, as_json: bool,
 ) -> None:
     """Record one custody event (signed with the actor's key)."""
     details: dict[str, Any] = {}
@@ -141,80 +113,46 @@ def custody_add(
             occurred_at, zone = parse_local_time(at_text, zone)
         corrects = None
         if corrects_seq is not None:
-            corrects = session.scalar(
-                select(CustodyEvent).where(
-                    CustodyEvent.exhibit_id == exhibit.id, CustodyEvent.sequence == corrects_seq
-                )
-            )
+            corrects = session.scalar(select(CustodyEvent).where(
+                CustodyEvent.exhibit_id == exhibit.id, CustodyEvent.sequence == corrects_seq))
             if corrects is None:
                 raise NotFoundError(f"{exhibit.exhibit_id} has no custody event #{corrects_seq}")
         hashes = [_store_attachment(session, case.store_path, path) for path in attachments]
         key = unlock_person_key(session, person, _passphrase())
         event = record_event(
-            session,
-            case=case,
-            exhibit=exhibit,
-            action=action,
-            actor=person,
-            occurred_at=occurred_at,
-            occurred_tz=zone,
-            signer=key,
+            session, case=case, exhibit=exhibit, action=action, actor=person,
+            occurred_at=occurred_at, occurred_tz=zone, signer=key,
             released_by=find_person(session, released_by) if released_by else None,
             received_by=find_person(session, received_by) if received_by else None,
-            purpose=purpose,
-            location_from=location_from,
-            location_to=location_to,
-            storage_ref=storage_ref,
-            seal_number=seal_number,
-            seal_intact=seal_intact,
-            new_seal_number=new_seal_number,
-            hash_algorithm=hash_algorithm,
-            hash_value=hash_value,
-            hash_match=hash_match,
-            remarks=remarks,
-            attachments=hashes,
-            corrects=corrects,
-            exception=exception,
-            details=details,
+            purpose=purpose, location_from=location_from, location_to=location_to,
+            storage_ref=storage_ref, seal_number=seal_number, seal_intact=seal_intact,
+            new_seal_number=new_seal_number, hash_algorithm=hash_algorithm,
+            hash_value=hash_value, hash_match=hash_match, remarks=remarks, attachments=hashes,
+            corrects=corrects, exception=exception, details=details,
         )
-        result = {
-            "exhibit": exhibit.exhibit_id,
-            "sequence": event.sequence,
-            "action": event.action.value,
-            "entry_hash": event.entry_hash,
-            "exception": event.exception_flag,
-        }
+        result = {"exhibit": exhibit.exhibit_id, "sequence": event.sequence,
+                  "action": event.action.value, "entry_hash": event.entry_hash,
+                  "exception": event.exception_flag}
     if as_json:
         echo_json(result)
         return
     flag = " (FLAGGED EXCEPTION)" if result["exception"] else ""
-    click.echo(
-        safe_text(
-            f"{result['exhibit']} #{result['sequence']} {result['action']} "
-            f"recorded{flag}; entry hash {result['entry_hash']}"
-        )
-    )
+    click.echo(safe_text(f"{result['exhibit']} #{result['sequence']} {result['action']} "
+                         f"recorded{flag}; entry hash {result['entry_hash']}"))
     if exception and not result["exception"]:
-        click.echo(
-            "note: the event breaks no continuity rule, so it was recorded without the "
-            "exception flag and the justification was not stored",
-            err=True,
-        )
+        click.echo("note: the event breaks no continuity rule, so it was recorded without the "
+                   "exception flag and the justification was not stored", err=True)
 
 
 def _store_attachment(session: Any, store_path: str | None, path: Path) -> str:
     folder = Path(store_path) if store_path else default_store_root() / "unfiled"
     stored = EvidenceStore.add_attachment(folder, path)
     if session.scalar(select(Attachment).where(Attachment.sha256 == stored.sha256)) is None:
-        session.add(
-            Attachment(
-                sha256=stored.sha256,
-                size=stored.size,
-                media_type=mimetypes.guess_type(path.name)[0],
-                original_name=stored.original_name,
-                stored_path=str(folder / stored.relative_path),
-            )
-        )
+        session.add(Attachment(
+            sha256=stored.sha256, size=stored.size,
+            media_type=mimetypes.guess_type(path.name)[0], original_name=stored.original_name,
+            stored_path=str(folder / stored.relative_path),
+        ))
     return stored.sha256
 
 
@@ -280,30 +218,19 @@ def custody_log(case_ref: str, exhibit_id: str, db_url: str | None, as_json: boo
     for event in events:
         local = to_local(parse_time(event["occurred_at"]), event["occurred_tz"])
         later = corrected_by.get(event["sequence"])
-        rows.append(
-            {
-                "seq": event["sequence"],
-                "time": f"{local:%Y-%m-%d %H:%M:%S%z} {event['occurred_tz']}",
-                "action": event["action"],
-                "released": _who(event["released_by"]),
-                "received": _who(event["received_by"]),
-                "by": _who(event["actor"]),
-                "details": _summary(event) + (f" [corrected by #{later}]" if later else ""),
-            }
-        )
+        rows.append({
+            "seq": event["sequence"],
+            "time": f"{local:%Y-%m-%d %H:%M:%S%z} {event['occurred_tz']}",
+            "action": event["action"],
+            "released": _who(event["released_by"]),
+            "received": _who(event["received_by"]),
+            "by": _who(event["actor"]),
+            "details": _summary(event) + (f" [corrected by #{later}]" if later else ""),
+        })
     if rows:
-        print_table(
-            rows,
-            [
-                ("seq", "#"),
-                ("time", "Date and time"),
-                ("action", "Action"),
-                ("released", "Released by"),
-                ("received", "Received by"),
-                ("by", "Recorded by"),
-                ("details", "Details"),
-            ],
-        )
+        print_table(rows, [("seq", "#"), ("time", "Date and time"), ("action", "Action"),
+                           ("released", "Released by"), ("received", "Received by"),
+                           ("by", "Recorded by"), ("details", "Details")])
     click.echo(_status_line(status.to_dict()))
 
 
@@ -334,8 +261,7 @@ def custody_status_cmd(case_ref: str, db_url: str | None, as_json: bool) -> None
     with database(db_url) as db, db.session() as session:
         case = get_case_row(session, case_ref)
         exhibits = session.scalars(
-            select(Exhibit).where(Exhibit.case_id == case.id).order_by(Exhibit.exhibit_id)
-        )
+            select(Exhibit).where(Exhibit.case_id == case.id).order_by(Exhibit.exhibit_id))
         statuses = [custody_status(session, e).to_dict() for e in exhibits]
     if as_json:
         echo_json(statuses)
@@ -352,12 +278,8 @@ def _print_report(report: VerifyReport, as_json: bool) -> None:
             state = "OK" if report.valid else "  "
             click.echo(f"{state} {chain.exhibit}: {chain.events} events, head {chain.head_hash}")
         for item in report.exceptions:
-            click.echo(
-                safe_text(
-                    f"flagged exception {item['exhibit']} #{item['sequence']}: "
-                    f"{item['justification']} ({'; '.join(item['violations'])})"
-                )
-            )
+            click.echo(safe_text(f"flagged exception {item['exhibit']} #{item['sequence']}: "
+                                 f"{item['justification']} ({'; '.join(item['violations'])})"))
         for warning in report.warnings:
             click.echo(safe_text(f"warning: {warning}"))
     if report.first_broken is not None:
@@ -368,16 +290,12 @@ def _print_report(report: VerifyReport, as_json: bool) -> None:
 @custody_group.command("verify")
 @click.option("--case", "case_ref", required=True, help="Case reference.")
 @click.option("--exhibit", "exhibit_id", help="Only this exhibit (and its parents).")
-@click.option(
-    "--against",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="An earlier custody.jsonl: also check none of its events were removed.",
-)
+@click.option("--against", type=click.Path(path_type=Path, dir_okay=False),
+              help="An earlier custody.jsonl: also check none of its events were removed.")
 @db_option
 @json_option
-def custody_verify(
-    case_ref: str, exhibit_id: str | None, against: Path | None, db_url: str | None, as_json: bool
-) -> None:
+def custody_verify(case_ref: str, exhibit_id: str | None,
+                   against: Path | None, db_url: str | None, as_json: bool) -> None:
     """Verify hashes, signatures and continuity; exit 1 naming the first broken entry."""
     with database(db_url) as db, db.session() as session:
         case = get_case_row(session, case_ref)
@@ -385,9 +303,8 @@ def custody_verify(
         if report.valid and against is not None:
             broken = compare_with_export(session, case, against)
             if broken is not None:
-                report = VerifyReport(
-                    False, report.chains, broken, report.exceptions, report.warnings
-                )
+                report = VerifyReport(False, report.chains, broken, report.exceptions,
+                                      report.warnings)
     _print_report(report, as_json)
 
 
@@ -402,24 +319,14 @@ def custody_verify_file(path: Path, as_json: bool) -> None:
 
 @custody_group.command("export")
 @click.option("--case", "case_ref", required=True, help="Case reference.")
-@click.option(
-    "--exhibit",
-    "exhibit_ids",
-    multiple=True,
-    help="Exhibit to export (repeatable; default: all). Parents come along.",
-)
-@click.option(
-    "--out",
-    "out_path",
-    required=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="custody.jsonl to write; standalone_verifier.py is put beside it.",
-)
+@click.option("--exhibit", "exhibit_ids", multiple=True,
+              help="Exhibit to export (repeatable; default: all). Parents come along.")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="custody.jsonl to write; standalone_verifier.py is put beside it.")
 @db_option
 @json_option
-def custody_export(
-    case_ref: str, exhibit_ids: tuple[str, ...], out_path: Path, db_url: str | None, as_json: bool
-) -> None:
+def custody_export(case_ref: str, exhibit_ids: tuple[str, ...], out_path: Path,
+                   db_url: str | None, as_json: bool) -> None:
     """Export verified chains as JSON Lines with public keys and the standalone verifier."""
     with database(db_url) as db, db.session() as session:
         case = get_case_row(session, case_ref)
@@ -466,15 +373,8 @@ def key_list(person_key: str | None, db_url: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(keys)
         return
-    print_table(
-        keys,
-        [
-            ("person", "Person"),
-            ("fingerprint", "Fingerprint"),
-            ("created_at", "Created"),
-            ("revoked_at", "Revoked"),
-        ],
-    )
+    print_table(keys, [("person", "Person"), ("fingerprint", "Fingerprint"),
+                       ("created_at", "Created"), ("revoked_at", "Revoked")])
 
 
 @key_group.command("revoke")

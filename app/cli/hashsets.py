@@ -20,41 +20,20 @@ def hashset_group() -> None:
 @click.option("--name", required=True, help="Name a report cites (e.g. 'Project VIC').")
 @click.option("--version", "version", required=True, help="Version or date of the set.")
 @click.option("--kind", required=True, type=click.Choice(["known-good", "known-bad", "known"]))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["hashdeep", "md5sum", "sha256sum", "csv"]),
-    help="List format (guessed from the content when omitted).",
-)
+@click.option("--format", "fmt", type=click.Choice(["hashdeep", "md5sum", "sha256sum", "csv"]),
+              help="List format (guessed from the content when omitted).")
 @click.option("--description", help="Free text kept with the set.")
 @db_option
-def import_cmd(
-    source: Path,
-    name: str,
-    version: str,
-    kind: str,
-    fmt: str | None,
-    description: str | None,
-    db_url: str | None,
-) -> None:
+def import_cmd(source: Path, name: str, version: str, kind: str, fmt: str | None,
+               description: str | None, db_url: str | None) -> None:
     """Import a hashdeep, md5sum, sha256sum or CSV list into its own index file."""
     from forensics.hashsets.registry import import_into
 
     with database(db_url) as db, progress_bar("import") as (report, _cancel):
-        info = import_into(
-            db,
-            source,
-            name=name,
-            version=version,
-            kind=kind,
-            fmt=fmt,
-            description=description,
-            progress=report,
-        )
-    click.echo(
-        f"imported {info.entry_count} entries ({', '.join(info.algorithms)}) as "
-        f"{info.name} {info.version} [{info.kind}] -> {info.index_path}"
-    )
+        info = import_into(db, source, name=name, version=version, kind=kind, fmt=fmt,
+                           description=description, progress=report)
+    click.echo(f"imported {info.entry_count} entries ({', '.join(info.algorithms)}) as "
+               f"{info.name} {info.version} [{info.kind}] -> {info.index_path}")
 
 
 @hashset_group.command("add-nsrl")
@@ -74,11 +53,8 @@ def add_nsrl_cmd(rds: Path, name: str, version: str | None, db_url: str | None) 
         info = register_nsrl(db, rds, name=name, version=version)
     click.echo(f"registered {info.name} {info.version or '(no version)'} [known] at {rds}")
     if not indexed:
-        click.echo(
-            "sealbag: warning: the FILE table has no index on sha256/md5; lookups "
-            "will be slow (NIST's 'minimal' RDS ships without one)",
-            err=True,
-        )
+        click.echo("sealbag: warning: the FILE table has no index on sha256/md5; lookups "
+                   "will be slow (NIST's 'minimal' RDS ships without one)", err=True)
 
 
 @hashset_group.command("list")
@@ -96,12 +72,10 @@ def list_cmd(as_json: bool, db_url: str | None) -> None:
     if not sets:
         click.echo("no hash sets registered (sealbag hashset import / add-nsrl)")
     for s in sets:
-        click.echo(
-            f"{safe_text(s['name'])}\t{safe_text(s['version'])}\t{s['kind']}\t"
-            f"{s['format']}\t"
-            f"{s['entries'] if s['entries'] >= 0 else '?'} entries\t"
-            f"{'enabled' if s['enabled'] else 'disabled'}"
-        )
+        click.echo(f"{safe_text(s['name'])}\t{safe_text(s['version'])}\t{s['kind']}\t"
+                   f"{s['format']}\t"
+                   f"{s['entries'] if s['entries'] >= 0 else '?'} entries\t"
+                   f"{'enabled' if s['enabled'] else 'disabled'}")
 
 
 @hashset_group.command("remove")
@@ -131,19 +105,16 @@ def lookup_cmd(digest: str, db_url: str | None) -> None:
     with database(db_url) as db:
         sources, _ids = open_enabled(db)
     try:
-        hit = HashMatcher(sources).match(
-            digest if len(digest) == 32 else None, digest if len(digest) == 64 else None
-        )
+        hit = HashMatcher(sources).match(digest if len(digest) == 32 else None,
+                                         digest if len(digest) == 64 else None)
     finally:
         for s in sources:
             s.close()
     if hit is None:
         click.echo("not in any enabled hash set")
     else:
-        click.echo(
-            f"{hit.kind}: {safe_text(hit.set_name)} {safe_text(hit.set_version)}: "
-            f"{safe_text(hit.listed_name)}"
-        )
+        click.echo(f"{hit.kind}: {safe_text(hit.set_name)} {safe_text(hit.set_version)}: "
+                   f"{safe_text(hit.listed_name)}")
 
 
 def register(group: click.Group) -> None:

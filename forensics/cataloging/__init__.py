@@ -17,15 +17,6 @@ from forensics.cataloging.records import (
 )
 
 __all__ = [
-    "CatalogOptions",
-    "CatalogSink",
-    "CatalogSummary",
-    "EntryRecord",
-    "FileSystemRecord",
-    "Gap",
-    "ListSink",
-    "RunStatus",
-    "Timestamp",
-    "VolumeRecord",
-    "run_catalog",
+    "CatalogOptions", "CatalogSink", "CatalogSummary", "EntryRecord", "FileSystemRecord",
+    "Gap", "ListSink", "RunStatus", "Timestamp", "VolumeRecord", "run_catalog",
 ]

@@ -19,61 +19,31 @@ PARALLEL_MIN = 256 << 10
 # Only extensions whose content has a reliable signature are listed; anything else is
 # never flagged, so a mismatch is a claim the examiner can verify by eye.
 _EXPECTED: dict[str, tuple[str, ...]] = {
-    "jpg": ("image/jpeg",),
-    "jpeg": ("image/jpeg",),
-    "jpe": ("image/jpeg",),
-    "png": ("image/png",),
-    "gif": ("image/gif",),
-    "bmp": ("image/bmp", "image/x-ms-bmp"),
-    "tif": ("image/tiff",),
-    "tiff": ("image/tiff",),
-    "webp": ("image/webp",),
+    "jpg": ("image/jpeg",), "jpeg": ("image/jpeg",), "jpe": ("image/jpeg",),
+    "png": ("image/png",), "gif": ("image/gif",), "bmp": ("image/bmp", "image/x-ms-bmp"),
+    "tif": ("image/tiff",), "tiff": ("image/tiff",), "webp": ("image/webp",),
     "pdf": ("application/pdf",),
     "zip": ("application/zip",),
-    "docx": (
-        "application/vnd.openxmlformats-officedocument",
-        "application/zip",
-        "application/octet-stream",
-    ),
-    "xlsx": (
-        "application/vnd.openxmlformats-officedocument",
-        "application/zip",
-        "application/octet-stream",
-    ),
-    "pptx": (
-        "application/vnd.openxmlformats-officedocument",
-        "application/zip",
-        "application/octet-stream",
-    ),
-    "doc": (
-        "application/msword",
-        "application/vnd.ms-",
-        "application/x-ole-storage",
-        "application/CDFV2",
-        "text/rtf",
-    ),
-    "xls": (
-        "application/vnd.ms-excel",
-        "application/vnd.ms-",
-        "application/x-ole-storage",
-        "application/CDFV2",
-    ),
+    "docx": ("application/vnd.openxmlformats-officedocument", "application/zip",
+             "application/octet-stream"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument", "application/zip",
+             "application/octet-stream"),
+    "pptx": ("application/vnd.openxmlformats-officedocument", "application/zip",
+             "application/octet-stream"),
+    "doc": ("application/msword", "application/vnd.ms-", "application/x-ole-storage",
+            "application/CDFV2", "text/rtf"),
+    "xls": ("application/vnd.ms-excel", "application/vnd.ms-", "application/x-ole-storage",
+            "application/CDFV2"),
     "gz": ("application/gzip", "application/x-gzip"),
-    "bz2": ("application/x-bzip2",),
-    "xz": ("application/x-xz",),
-    "7z": ("application/x-7z-compressed",),
-    "rar": ("application/x-rar", "application/vnd.rar"),
+    "bz2": ("application/x-bzip2",), "xz": ("application/x-xz",),
+    "7z": ("application/x-7z-compressed",), "rar": ("application/x-rar", "application/vnd.rar"),
     "exe": ("application/x-dosexec", "application/vnd.microsoft.portable-executable"),
     "dll": ("application/x-dosexec", "application/vnd.microsoft.portable-executable"),
-    "mp3": ("audio/mpeg",),
-    "wav": ("audio/x-wav", "audio/wav"),
-    "mp4": ("video/mp4",),
-    "avi": ("video/x-msvideo",),
+    "mp3": ("audio/mpeg",), "wav": ("audio/x-wav", "audio/wav"),
+    "mp4": ("video/mp4",), "avi": ("video/x-msvideo",),
     "txt": ("text/", "application/octet-stream", "inode/x-empty", "application/x-empty"),
     "csv": ("text/", "application/csv", "inode/x-empty", "application/x-empty"),
-    "htm": ("text/",),
-    "html": ("text/",),
-    "xml": ("text/", "application/xml"),
+    "htm": ("text/",), "html": ("text/",), "xml": ("text/", "application/xml"),
 }
 # Content types that never explain themselves by extension alone (empty files, unknown data).
 _NO_CLAIM = ("inode/x-empty", "application/x-empty", "application/octet-stream")
@@ -101,12 +71,8 @@ def extension_mismatch(name: str, mime_type: str | None) -> bool:
         return False
     if mime_type in _NO_CLAIM and "text/" not in expected:
         return False
-    return not any(
-        mime_type == e
-        or (e.endswith(("/", "-")) and mime_type.startswith(e))
-        or mime_type.startswith(e)
-        for e in expected
-    )
+    return not any(mime_type == e or (e.endswith(("/", "-")) and mime_type.startswith(e))
+                   or mime_type.startswith(e) for e in expected)
 
 
 class TypeDetector:

@@ -66,12 +66,8 @@ class CatalogOptions:
     media_format: str | None = None
 
     def walk_options(self) -> dict[str, Any]:
-        return {
-            "hash_content": self.hash_content,
-            "detect_types": self.detect_types,
-            "hash_deleted": self.hash_deleted,
-            "max_depth": self.max_depth,
-        }
+        return {"hash_content": self.hash_content, "detect_types": self.detect_types,
+                "hash_deleted": self.hash_deleted, "max_depth": self.max_depth}
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -160,19 +156,15 @@ def run_catalog(
                 summary.error = f"cancelled: {cancel.reason}"
                 break
             if time.monotonic() - last_progress > opts.stall_timeout:
-                summary.error = (
-                    f"the catalog worker made no progress for "
-                    f"{opts.stall_timeout:g} s and was stopped; the image may be "
-                    "corrupt or the storage unresponsive"
-                )
+                summary.error = (f"the catalog worker made no progress for "
+                                 f"{opts.stall_timeout:g} s and was stopped; the image may be "
+                                 "corrupt or the storage unresponsive")
                 break
             try:
                 message = proc.receive(0.2)
             except WorkerGone:
-                summary.error = (
-                    f"catalog failed: {proc.death_message()}; nothing after the "
-                    "last stored entry was catalogued"
-                )
+                summary.error = (f"catalog failed: {proc.death_message()}; nothing after the "
+                                 "last stored entry was catalogued")
                 break
             except ValueError:
                 summary.error = "the catalog worker sent malformed data and was stopped"
@@ -221,9 +213,8 @@ def run_catalog(
 def _apply_done(summary: CatalogSummary, message: list[Any]) -> None:
     try:
         info = message[1]
-        summary.volume_system = (
-            None if info["volume_system"] is None else str(info["volume_system"])
-        )
+        summary.volume_system = None if info["volume_system"] is None \
+            else str(info["volume_system"])
         summary.media_size = int(info["media_size"])
         summary.media_format = str(info["media_format"])
         summary.files_hashed = int(info["files_hashed"])

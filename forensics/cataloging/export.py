@@ -36,22 +36,9 @@ from forensics.progress import (
 )
 
 MAX_COMPONENT_BYTES = 255
-_RESERVED = {
-    "CON",
-    "PRN",
-    "AUX",
-    "NUL",
-    "CONIN$",
-    "CONOUT$",
-    *(f"COM{i}" for i in range(10)),
-    *(f"LPT{i}" for i in range(10)),
-    "COM¹",
-    "COM²",
-    "COM³",
-    "LPT¹",
-    "LPT²",
-    "LPT³",
-}
+_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
+             *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10)),
+             "COM¹", "COM²", "COM³", "LPT¹", "LPT²", "LPT³"}
 _FORBIDDEN = set('<>:"/\\|?*')
 _BIDI = {0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)}
 MANIFEST_NAME = "manifest.json"
@@ -74,13 +61,8 @@ def sanitize_component(raw: bytes) -> str:
         cp = ord(ch)
         if 0xDC80 <= cp <= 0xDCFF:
             out.append(f"%{cp - 0xDC00:02X}")  # undecodable byte
-        elif (
-            cp < 0x20
-            or 0x7F <= cp < 0xA0
-            or cp in _BIDI
-            or ch in _FORBIDDEN
-            or 0xD800 <= cp <= 0xDFFF
-        ):
+        elif (cp < 0x20 or 0x7F <= cp < 0xA0 or cp in _BIDI or ch in _FORBIDDEN
+              or 0xD800 <= cp <= 0xDFFF):
             out.append("_")
         else:
             out.append(ch)
@@ -160,14 +142,9 @@ class ExportResult:
         return [f for f in self.files if not f.verified]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "image": self.image,
-            "started_at": self.started_at,
-            "complete": self.complete,
-            "error": self.error,
-            "files": [asdict(f) for f in self.files],
-        }
+        return {"target": self.target, "image": self.image, "started_at": self.started_at,
+                "complete": self.complete, "error": self.error,
+                "files": [asdict(f) for f in self.files]}
 
 
 class ExportPlanner:
@@ -276,22 +253,11 @@ def export_files(
     planner = ExportPlanner()
     plans = [planner.plan(it) for it in items]
     for it, rel in zip(items, plans, strict=True):
-        result.files.append(
-            ExportedFile(
-                display_name(it.path_raw),
-                it.path_raw.hex(),
-                it.fs_offset,
-                it.meta_addr,
-                it.stream,
-                "/".join(rel),
-                catalog_sha256=it.sha256,
-            )
-        )
-    job = {
-        "image": str(image),
-        "format": media_format,
-        "items": [[it.fs_offset, it.meta_addr, it.stream] for it in items],
-    }
+        result.files.append(ExportedFile(
+            display_name(it.path_raw), it.path_raw.hex(), it.fs_offset, it.meta_addr, it.stream,
+            "/".join(rel), catalog_sha256=it.sha256))
+    job = {"image": str(image), "format": media_format,
+           "items": [[it.fs_offset, it.meta_addr, it.stream] for it in items]}
     root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     worker = WorkerProcess("forensics.cataloging.worker:export_worker", job, memory_limit)
     current: tuple[int, int, Any, Any, Any] | None = None  # index, fd, md5, sha, dir fd
@@ -326,12 +292,8 @@ def export_files(
                 i = int(msg[1])
                 rel = plans[i]
                 dir_fd = _open_dir_chain(root_fd, rel[:-1])
-                fd = os.open(
-                    rel[-1],
-                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-                    0o640,
-                    dir_fd=dir_fd,
-                )
+                fd = os.open(rel[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                             0o640, dir_fd=dir_fd)
                 current = (i, fd, hashlib.md5(usedforsecurity=False), hashlib.sha256(), dir_fd)
             elif kind == "end" and current is not None:
                 i, fd, md5, sha, dir_fd = current
@@ -339,9 +301,8 @@ def export_files(
                 os.close(fd)
                 os.close(dir_fd)
                 current = None
-                _finish_file(
-                    result.files[i], root, plans[i], md5.hexdigest(), sha.hexdigest(), msg[2]
-                )
+                _finish_file(result.files[i], root, plans[i], md5.hexdigest(), sha.hexdigest(),
+                             msg[2])
                 done += 1
                 progress(ProgressUpdate("export", done, len(items), "files"))
             elif kind == "done":
@@ -367,14 +328,8 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def _finish_file(
-    entry: ExportedFile,
-    root: Path,
-    rel: tuple[str, ...],
-    md5_stream: str,
-    sha_stream: str,
-    read_error: str | None,
-) -> None:
+def _finish_file(entry: ExportedFile, root: Path, rel: tuple[str, ...], md5_stream: str,
+                 sha_stream: str, read_error: str | None) -> None:
     final = _contained(root, rel)
     md5 = hashlib.md5(usedforsecurity=False)
     sha = hashlib.sha256()
@@ -399,12 +354,8 @@ def _finish_file(
 def _write_manifest(root: Path, result: ExportResult) -> None:
     dir_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
-        fd = os.open(
-            MANIFEST_NAME,
-            os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
-            0o640,
-            dir_fd=dir_fd,
-        )
+        fd = os.open(MANIFEST_NAME, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o640,
+                     dir_fd=dir_fd)
     finally:
         os.close(dir_fd)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

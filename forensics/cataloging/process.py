@@ -33,34 +33,16 @@ class WorkerProcess:
         read_fd, write_fd = os.pipe()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
-        )
+            p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)
         env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        args = [
-            sys.executable,
-            "-m",
-            "forensics.cataloging.worker",
-            "--fd",
-            str(write_fd),
-            "--target",
-            target,
-            "--memory-limit",
-            str(memory_limit or 0),
-            "--job",
-            json.dumps(job),
-        ]
+        args = [sys.executable, "-m", "forensics.cataloging.worker", "--fd", str(write_fd),
+                "--target", target, "--memory-limit", str(memory_limit or 0),
+                "--job", json.dumps(job)]
         try:
-            self.proc = subprocess.Popen(
-                args,
-                pass_fds=(write_fd,),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
-                env=env,
-                cwd=str(_PROJECT_ROOT),
-                close_fds=True,
-            )
+            self.proc = subprocess.Popen(args, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=self._stderr, env=env,
+                                         cwd=str(_PROJECT_ROOT), close_fds=True)
         except BaseException:
             os.close(read_fd)
             self._stderr.close()
@@ -101,14 +83,11 @@ class WorkerProcess:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            return (
-                f"the worker crashed ({name}) while parsing the image; the image is "
-                "probably corrupt"
-            )
+            return (f"the worker crashed ({name}) while parsing the image; the image is "
+                    "probably corrupt")
         detail = self._last_stderr_line()
-        return (
-            f"the worker ended unexpectedly (exit status {code}{': ' + detail if detail else ''})"
-        )
+        return (f"the worker ended unexpectedly (exit status {code}"
+                f"{': ' + detail if detail else ''})")
 
     def _last_stderr_line(self) -> str:
         try:

@@ -14,22 +14,12 @@ from forensics.errors import NotFoundError
 
 def list_runs(session: Any, exhibit_id: int) -> list[dict[str, Any]]:
     """Every catalog run of an exhibit, newest first, as plain dicts."""
-    rows = session.scalars(
-        select(CatalogRun).where(CatalogRun.exhibit_id == exhibit_id).order_by(CatalogRun.id.desc())
-    ).all()
-    return [
-        {
-            "id": r.id,
-            "status": r.status.value,
-            "image_path": r.image_path,
-            "started_at": r.started_at,
-            "ended_at": r.ended_at,
-            "entries": r.entry_count,
-            "gaps": len([g for g in r.gaps if g.get("kind") != "anomaly"]),
-            "error": r.error,
-        }
-        for r in rows
-    ]
+    rows = session.scalars(select(CatalogRun).where(CatalogRun.exhibit_id == exhibit_id)
+                           .order_by(CatalogRun.id.desc())).all()
+    return [{"id": r.id, "status": r.status.value, "image_path": r.image_path,
+             "started_at": r.started_at, "ended_at": r.ended_at, "entries": r.entry_count,
+             "gaps": len([g for g in r.gaps if g.get("kind") != "anomaly"]),
+             "error": r.error} for r in rows]
 
 
 def latest_listing(session: Any, exhibit_id: int) -> CatalogRun:
@@ -39,39 +29,26 @@ def latest_listing(session: Any, exhibit_id: int) -> CatalogRun:
         NotFoundError: the exhibit has no usable catalog.
     """
     for status in (CatalogStatus.COMPLETE, CatalogStatus.INCOMPLETE):
-        run = session.scalars(
-            select(CatalogRun)
-            .where(CatalogRun.exhibit_id == exhibit_id, CatalogRun.status == status)
-            .order_by(CatalogRun.id.desc())
-        ).first()
+        run = session.scalars(select(CatalogRun).where(
+            CatalogRun.exhibit_id == exhibit_id, CatalogRun.status == status)
+            .order_by(CatalogRun.id.desc())).first()
         if run is not None:
             return run
     raise NotFoundError("this exhibit has no complete catalog; run sealbag catalog first")
 
 
-def export_items(
-    session: Any,
-    run_id: int,
-    *,
-    paths: tuple[str, ...] = (),
-    notable: bool = False,
-    mismatch: bool = False,
-    all_files: bool = False,
-) -> list[ExportItem]:
+def export_items(session: Any, run_id: int, *, paths: tuple[str, ...] = (),
+                 notable: bool = False, mismatch: bool = False,
+                 all_files: bool = False) -> list[ExportItem]:
     """Entries of a stored run selected for export (files with content only).
 
     Raises:
         NotFoundError: a requested path is not in the run (or has no content).
     """
-    stmt = (
-        select(FileEntry, FileSystem.offset_bytes)
-        .join(FileSystem, FileSystem.id == FileEntry.file_system_id)
-        .where(
-            FileEntry.run_id == run_id,
-            FileEntry.sha256.is_not(None),
-            FileEntry.meta_addr.is_not(None),
-        )
-    )
+    stmt = (select(FileEntry, FileSystem.offset_bytes)
+            .join(FileSystem, FileSystem.id == FileEntry.file_system_id)
+            .where(FileEntry.run_id == run_id, FileEntry.sha256.is_not(None),
+                   FileEntry.meta_addr.is_not(None)))
     if not all_files:
         conditions = []
         if paths:
@@ -86,25 +63,14 @@ def export_items(
     items: list[ExportItem] = []
     found: set[str] = set()
     # file systems were stored in the order found, so their position is the walk's index
-    fs_ids = session.scalars(
-        select(FileSystem.id).where(FileSystem.run_id == run_id).order_by(FileSystem.id)
-    ).all()
+    fs_ids = session.scalars(select(FileSystem.id).where(FileSystem.run_id == run_id)
+                             .order_by(FileSystem.id)).all()
     fs_index = {fs_id: i for i, fs_id in enumerate(fs_ids)}
     for entry, offset in session.execute(stmt.order_by(FileEntry.id)).all():
         found.add(entry.path)
         raw = entry.path_raw if entry.path_raw is not None else entry.path.encode("utf-8")
-        items.append(
-            ExportItem(
-                raw,
-                fs_index[entry.file_system_id],
-                offset,
-                entry.meta_addr,
-                entry.stream,
-                entry.size,
-                entry.sha256,
-                entry.md5,
-            )
-        )
+        items.append(ExportItem(raw, fs_index[entry.file_system_id], offset, entry.meta_addr,
+                                entry.stream, entry.size, entry.sha256, entry.md5))
     missing = set(paths) - found
     if missing:
         raise NotFoundError(f"not in the stored catalog (or no content): {sorted(missing)[0]!r}")

@@ -49,16 +49,8 @@ class Timestamp(NamedTuple):
             moment = _EPOCH + timedelta(seconds=self.seconds)
         except (OverflowError, ValueError):
             return None
-        digits = {
-            1: 9,
-            10: 8,
-            100: 7,
-            1_000: 6,
-            10_000: 5,
-            100_000: 4,
-            1_000_000: 3,
-            10_000_000: 2,
-        }.get(self.resolution_ns, 0)
+        digits = {1: 9, 10: 8, 100: 7, 1_000: 6, 10_000: 5, 100_000: 4, 1_000_000: 3,
+                  10_000_000: 2}.get(self.resolution_ns, 0)
         base = moment.strftime("%Y-%m-%dT%H:%M:%S")
         if digits:
             frac = f"{self.nanoseconds:09d}"[:digits]
@@ -67,10 +59,8 @@ class Timestamp(NamedTuple):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "utc": self.iso_utc(),
-            "seconds": self.seconds,
-            "nanoseconds": self.nanoseconds,
-            "resolution_ns": self.resolution_ns,
+            "utc": self.iso_utc(), "seconds": self.seconds,
+            "nanoseconds": self.nanoseconds, "resolution_ns": self.resolution_ns,
         }
 
 
@@ -173,12 +163,8 @@ class EntryRecord:
             "partition_offset": self.partition_offset,
             "times": {
                 k: (v.to_dict() if v is not None else None)
-                for k, v in (
-                    ("modified", self.mtime),
-                    ("accessed", self.atime),
-                    ("changed", self.ctime),
-                    ("created", self.crtime),
-                )
+                for k, v in (("modified", self.mtime), ("accessed", self.atime),
+                             ("changed", self.ctime), ("created", self.crtime))
             },
             "mode": self.mode,
             "uid": self.uid,

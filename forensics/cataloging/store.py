@@ -31,34 +31,10 @@ from forensics.textsafe import escape_for_display
 
 BATCH_ROWS = 5000
 ENTRY_COLUMNS = (
-    "run_id",
-    "file_system_id",
-    "path",
-    "path_raw",
-    "name",
-    "meta_addr",
-    "meta_seq",
-    "stream",
-    "entry_type",
-    "size",
-    "allocated",
-    "orphan",
-    "mtime_ns",
-    "atime_ns",
-    "ctime_ns",
-    "crtime_ns",
-    "mode",
-    "uid",
-    "gid",
-    "md5",
-    "sha256",
-    "mime_type",
-    "mime_description",
-    "extension_mismatch",
-    "known",
-    "notable",
-    "hash_set_id",
-    "error",
+    "run_id", "file_system_id", "path", "path_raw", "name", "meta_addr", "meta_seq", "stream",
+    "entry_type", "size", "allocated", "orphan", "mtime_ns", "atime_ns", "ctime_ns",
+    "crtime_ns", "mode", "uid", "gid", "md5", "sha256", "mime_type", "mime_description",
+    "extension_mismatch", "known", "notable", "hash_set_id", "error",
 )
 
 
@@ -98,17 +74,10 @@ class CatalogStore(CatalogSink):
         hash_set_ids: hash set name -> database id, to link matched entries.
     """
 
-    def __init__(
-        self,
-        db: Database,
-        image_path: str,
-        *,
-        exhibit_id: int | None = None,
-        acquisition_id: int | None = None,
-        options: dict[str, Any] | None = None,
-        image_sha256: str | None = None,
-        hash_set_ids: dict[str, int] | None = None,
-    ) -> None:
+    def __init__(self, db: Database, image_path: str, *, exhibit_id: int | None = None,
+                 acquisition_id: int | None = None, options: dict[str, Any] | None = None,
+                 image_sha256: str | None = None,
+                 hash_set_ids: dict[str, int] | None = None) -> None:
         self._db = db
         self._fs_ids: dict[int, int] = {}
         self._vol_ids: dict[int, int] = {}
@@ -117,90 +86,67 @@ class CatalogStore(CatalogSink):
         self._hash_set_ids = hash_set_ids or {}
         self.stored = 0
         with db.engine.begin() as conn:
-            result = conn.execute(
-                insert(CatalogRun).values(
-                    exhibit_id=exhibit_id,
-                    acquisition_id=acquisition_id,
-                    image_path=image_path,
-                    image_sha256=image_sha256,
-                    status=CatalogStatus.RUNNING,
-                    started_at=datetime.now(UTC),
-                    entry_count=0,
-                    gaps=[],
-                    options=options or {},
-                    tool_versions={},
-                )
-            )
+            result = conn.execute(insert(CatalogRun).values(
+                exhibit_id=exhibit_id, acquisition_id=acquisition_id, image_path=image_path,
+                image_sha256=image_sha256, status=CatalogStatus.RUNNING,
+                started_at=datetime.now(UTC), entry_count=0, gaps=[],
+                options=options or {}, tool_versions={},
+            ))
             self.run_id: int = int(result.inserted_primary_key[0])
 
     def volume(self, record: VolumeRecord) -> None:
         with self._db.engine.begin() as conn:
-            result = conn.execute(
-                insert(Volume).values(
-                    run_id=self.run_id,
-                    slot=record.slot,
-                    scheme=record.scheme,
-                    start_sector=record.start_sector,
-                    length_sectors=record.length_sectors,
-                    sector_size=record.sector_size,
-                    description=record.description,
-                    allocated=record.allocated,
-                )
-            )
+            result = conn.execute(insert(Volume).values(
+                run_id=self.run_id, slot=record.slot, scheme=record.scheme,
+                start_sector=record.start_sector, length_sectors=record.length_sectors,
+                sector_size=record.sector_size, description=record.description,
+                allocated=record.allocated,
+            ))
             self._vol_ids[record.index] = int(result.inserted_primary_key[0])
 
     def file_system(self, record: FileSystemRecord) -> None:
         with self._db.engine.begin() as conn:
-            result = conn.execute(
-                insert(FileSystem).values(
-                    run_id=self.run_id,
-                    volume_id=self._vol_ids.get(record.volume_index),
-                    offset_bytes=record.offset_bytes,
-                    fs_type=record.fs_type,
-                    block_size=record.block_size,
-                    block_count=record.block_count,
-                    label=record.label,
-                    status=record.status,
-                    error=record.error,
-                )
-            )
+            result = conn.execute(insert(FileSystem).values(
+                run_id=self.run_id, volume_id=self._vol_ids.get(record.volume_index),
+                offset_bytes=record.offset_bytes, fs_type=record.fs_type,
+                block_size=record.block_size, block_count=record.block_count,
+                label=record.label, status=record.status, error=record.error,
+            ))
             self._fs_ids[record.index] = int(result.inserted_primary_key[0])
 
     def entry(self, record: EntryRecord) -> None:
         path_raw = record.path_raw
         mime = record.mime_type
-        self._rows.append(
-            (
-                self.run_id,
-                self._fs_ids.get(record.fs_index),
-                record.path,
-                None if path_raw.decode("utf-8", "surrogateescape") == record.path else path_raw,
-                record.name,
-                _int64(record.meta_addr),
-                _int32(record.meta_seq),
-                record.stream,
-                f"{record.name_type}/{record.meta_type}",
-                _int64(record.size),
-                record.allocated,
-                record.orphan,
-                _ns(record.mtime),
-                _ns(record.atime),
-                _ns(record.ctime),
-                _ns(record.crtime),
-                _int32(record.mode),
-                _int64(record.uid),
-                _int64(record.gid),
-                record.md5,
-                record.sha256,
-                _safe(mime[:127]) if mime else None,
-                _safe(record.mime_description),
-                record.extension_mismatch,
-                record.known,
-                record.notable,
-                self._hash_set_ids.get(record.hash_set or ""),
-                _safe(record.error),
-            )
-        )
+        self._rows.append((
+            self.run_id,
+            self._fs_ids.get(record.fs_index),
+            record.path,
+            None if path_raw.decode("utf-8", "surrogateescape") == record.path else path_raw,
+            record.name,
+            _int64(record.meta_addr),
+            _int32(record.meta_seq),
+            record.stream,
+            f"{record.name_type}/{record.meta_type}",
+            _int64(record.size),
+            record.allocated,
+            record.orphan,
+            _ns(record.mtime),
+            _ns(record.atime),
+            _ns(record.ctime),
+            _ns(record.crtime),
+            _int32(record.mode),
+            _int64(record.uid),
+            _int64(record.gid),
+            record.md5,
+            record.sha256,
+            _safe(mime[:127]) if mime else None,
+            _safe(record.mime_description),
+            record.extension_mismatch,
+            record.known,
+            record.notable,
+            self._hash_set_ids.get(record.hash_set or ""),
+            _safe(record.error),
+        ))
         if len(self._rows) >= BATCH_ROWS:
             self.flush()
 
@@ -213,11 +159,8 @@ class CatalogStore(CatalogSink):
             return
         with self._db.engine.begin() as conn:
             sql, positional = self._compiled(conn)
-            params = (
-                self._rows
-                if positional
-                else [dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self._rows]
-            )
+            params = self._rows if positional else [dict(zip(ENTRY_COLUMNS, row, strict=True))
+                                                     for row in self._rows]
             conn.exec_driver_sql(sql, params)  # one executemany per batch
         self.stored += len(self._rows)
         self._rows = []
@@ -231,9 +174,8 @@ class CatalogStore(CatalogSink):
         through unchanged by both SQLite and psycopg.
         """
         if self._insert_sql is None:
-            compiled = insert(FileEntry).compile(
-                dialect=conn.dialect, column_keys=list(ENTRY_COLUMNS)
-            )
+            compiled = insert(FileEntry).compile(dialect=conn.dialect,
+                                                 column_keys=list(ENTRY_COLUMNS))
             positional = bool(compiled.positional)
             if positional:
                 order = list(compiled.positiontup or [])
@@ -250,17 +192,11 @@ class CatalogStore(CatalogSink):
         """
         status = CatalogStatus(summary.status.value)
         values: dict[str, Any] = {
-            "status": status,
-            "ended_at": datetime.now(UTC),
-            "error": _safe(summary.error),
-            "gaps": [
-                {"where": _safe(g.where), "reason": _safe(g.reason), "kind": "gap"}
-                for g in summary.gaps
-            ]
-            + [
-                {"where": _safe(n.where), "reason": _safe(n.reason), "kind": "anomaly"}
-                for n in summary.notes
-            ],
+            "status": status, "ended_at": datetime.now(UTC), "error": _safe(summary.error),
+            "gaps": [{"where": _safe(g.where), "reason": _safe(g.reason), "kind": "gap"}
+                     for g in summary.gaps]
+            + [{"where": _safe(n.where), "reason": _safe(n.reason), "kind": "anomaly"}
+               for n in summary.notes],
             "tool_versions": summary.tool_versions,
         }
         if summary.status in (RunStatus.COMPLETE, RunStatus.INCOMPLETE):
@@ -271,18 +207,14 @@ class CatalogStore(CatalogSink):
                 raise
             values["entry_count"] = self.stored
             with self._db.engine.begin() as conn:
-                conn.execute(
-                    update(CatalogRun).where(CatalogRun.id == self.run_id).values(**values)
-                )
+                conn.execute(update(CatalogRun).where(CatalogRun.id == self.run_id)
+                             .values(**values))
             return status
         self._rows = []
         with self._db.engine.begin() as conn:
             self._delete_rows(conn)
-            conn.execute(
-                update(CatalogRun)
-                .where(CatalogRun.id == self.run_id)
-                .values(entry_count=0, **values)
-            )
+            conn.execute(update(CatalogRun).where(CatalogRun.id == self.run_id)
+                         .values(entry_count=0, **values))
         return status
 
     def abandon(self, reason: str) -> None:
@@ -290,16 +222,9 @@ class CatalogStore(CatalogSink):
         self._rows = []
         with self._db.engine.begin() as conn:
             self._delete_rows(conn)
-            conn.execute(
-                update(CatalogRun)
-                .where(CatalogRun.id == self.run_id)
-                .values(
-                    status=CatalogStatus.FAILED,
-                    ended_at=datetime.now(UTC),
-                    error=reason,
-                    entry_count=0,
-                )
-            )
+            conn.execute(update(CatalogRun).where(CatalogRun.id == self.run_id).values(
+                status=CatalogStatus.FAILED, ended_at=datetime.now(UTC), error=reason,
+                entry_count=0))
 
     def _delete_rows(self, conn: Any) -> None:
         conn.execute(delete(FileEntry).where(FileEntry.run_id == self.run_id))

@@ -55,7 +55,7 @@ def _constants(prefix: str, skip: tuple[str, ...]) -> dict[int, str]:
     for attr in dir(pytsk3):
         if attr.startswith(prefix) and not attr.endswith(skip):
             try:
-                out.setdefault(int(getattr(pytsk3, attr)), attr[len(prefix) :].lower())
+                out.setdefault(int(getattr(pytsk3, attr)), attr[len(prefix):].lower())
             except (TypeError, ValueError):
                 continue
     return out
@@ -64,11 +64,8 @@ def _constants(prefix: str, skip: tuple[str, ...]) -> dict[int, str]:
 _FS_TYPE_NAMES = _constants("TSK_FS_TYPE_", ("_DETECT", "DETECT", "UNSUPP"))
 _VS_TYPE_NAMES = _constants("TSK_VS_TYPE_", ("DETECT", "UNSUPP", "DBFILLER"))
 _FS_NTFS = int(pytsk3.TSK_FS_TYPE_NTFS)
-_FS_FAT = (
-    int(pytsk3.TSK_FS_TYPE_FAT12),
-    int(pytsk3.TSK_FS_TYPE_FAT16),
-    int(pytsk3.TSK_FS_TYPE_FAT32),
-)
+_FS_FAT = (int(pytsk3.TSK_FS_TYPE_FAT12), int(pytsk3.TSK_FS_TYPE_FAT16),
+           int(pytsk3.TSK_FS_TYPE_FAT32))
 _FS_EXFAT = int(pytsk3.TSK_FS_TYPE_EXFAT)
 
 
@@ -135,24 +132,16 @@ class ImageScanner:
         heartbeat: called often (between files and chunks) so a watchdog sees progress.
     """
 
-    def __init__(
-        self,
-        reader: MediaReader,
-        emit: Emit,
-        options: WalkOptions,
-        heartbeat: Callable[[int, int], None],
-    ) -> None:
+    def __init__(self, reader: MediaReader, emit: Emit, options: WalkOptions,
+                 heartbeat: Callable[[int, int], None]) -> None:
         self._reader = reader
         self._emit = emit
         self._opt = options
         self._beat = heartbeat
         self._img = MediaImage(reader)
         self._types = TypeDetector() if options.detect_types else None
-        self._type_pool = (
-            ThreadPoolExecutor(TYPE_THREADS, thread_name_prefix="libmagic")
-            if options.detect_types
-            else None
-        )
+        self._type_pool = (ThreadPoolExecutor(TYPE_THREADS, thread_name_prefix="libmagic")
+                           if options.detect_types else None)
         self._md5_pool = ThreadPoolExecutor(1, thread_name_prefix="md5")
         self._pending: deque[tuple[dict[str, Any], Future[tuple[str | None, str | None]] | None]]
         self._pending = deque()
@@ -192,9 +181,8 @@ class ImageScanner:
                 mime, desc = future.result()
                 fields["mime_type"] = mime
                 fields["mime_description"] = desc
-                fields["extension_mismatch"] = fields["stream"] is None and extension_mismatch(
-                    fields["name"], mime
-                )
+                fields["extension_mismatch"] = (fields["stream"] is None
+                                                and extension_mismatch(fields["name"], mime))
             pending.popleft()
             self._emit("entry", EntryRecord(**fields))
 
@@ -204,17 +192,8 @@ class ImageScanner:
         except OSError:
             vs = None
         if vs is None:
-            whole = VolumeRecord(
-                0,
-                "none",
-                None,
-                0,
-                self._reader.size // 512,
-                512,
-                "whole media (no partition table)",
-                True,
-                "whole",
-            )
+            whole = VolumeRecord(0, "none", None, 0, self._reader.size // 512, 512,
+                                 "whole media (no partition table)", True, "whole")
             self._emit("volume", whole)
             self._open_fs(whole, 0)
             return None
@@ -223,34 +202,14 @@ class ImageScanner:
         parts = list(vs)
         for index, part in enumerate(parts):
             flags = int(part.flags)
-            kind = (
-                "meta"
-                if flags & pytsk3.TSK_VS_PART_FLAG_META
-                else "unallocated"
-                if flags & pytsk3.TSK_VS_PART_FLAG_UNALLOC
-                else "partition"
-            )
-            slot = (
-                f"{int(part.table_num):03d}:{int(part.slot_num):03d}"
-                if kind == "partition"
-                else None
-            )
-            desc = (
-                part.desc.decode("utf-8", "replace")
-                if isinstance(part.desc, bytes)
+            kind = ("meta" if flags & pytsk3.TSK_VS_PART_FLAG_META else
+                    "unallocated" if flags & pytsk3.TSK_VS_PART_FLAG_UNALLOC else "partition")
+            slot = (f"{int(part.table_num):03d}:{int(part.slot_num):03d}"
+                    if kind == "partition" else None)
+            desc = part.desc.decode("utf-8", "replace") if isinstance(part.desc, bytes) \
                 else str(part.desc)
-            )
-            rec = VolumeRecord(
-                index,
-                scheme,
-                slot,
-                int(part.start),
-                int(part.len),
-                block,
-                desc,
-                kind == "partition",
-                kind,
-            )
+            rec = VolumeRecord(index, scheme, slot, int(part.start), int(part.len), block,
+                               desc, kind == "partition", kind)
             self._emit("volume", rec)
             if kind == "partition":
                 self._open_fs(rec, int(part.start) * block)
@@ -264,31 +223,17 @@ class ImageScanner:
         try:
             fs = pytsk3.FS_Info(self._img, offset=offset)
         except OSError as exc:
-            self._emit(
-                "fs",
-                FileSystemRecord(
-                    index,
-                    volume.index,
-                    offset,
-                    None,
-                    "unknown",
-                    error=f"no file system The Sleuth Kit recognises at byte offset {offset} "
-                    f"({_one_line(exc)})",
-                ),
-            )
+            self._emit("fs", FileSystemRecord(
+                index, volume.index, offset, None, "unknown",
+                error=f"no file system The Sleuth Kit recognises at byte offset {offset} "
+                      f"({_one_line(exc)})"))
             return
         info = fs.info
         ftype = int(info.ftype)
-        rec = FileSystemRecord(
-            index,
-            volume.index,
-            offset,
-            _fs_type_name(ftype),
-            "parsed",
-            block_size=int(info.block_size),
-            block_count=int(info.block_count),
-            root_inum=int(info.root_inum),
-        )
+        rec = FileSystemRecord(index, volume.index, offset, _fs_type_name(ftype), "parsed",
+                               block_size=int(info.block_size),
+                               block_count=int(info.block_count),
+                               root_inum=int(info.root_inum))
         self._emit("fs", rec)
         _FsWalk(self, fs, rec, ftype).run()
 
@@ -328,15 +273,8 @@ class _FsWalk:
         self.is_fat = ftype in _FS_FAT
         self.is_exfat = ftype == _FS_EXFAT
         has_nano = bool(int(fs.info.flags) & int(pytsk3.TSK_FS_INFO_FLAG_HAVE_NANOSEC))
-        self.res = (
-            100
-            if self.is_ntfs
-            else 10_000_000
-            if self.is_exfat
-            else 1
-            if has_nano
-            else 1_000_000_000
-        )
+        self.res = 100 if self.is_ntfs else 10_000_000 if self.is_exfat else \
+            1 if has_nano else 1_000_000_000
         self.visits: dict[int, int] = {}
         try:
             self.orphan_dir = int(fs.info.last_inum)
@@ -350,19 +288,13 @@ class _FsWalk:
         root = int(self.fs.info.root_inum)
         self._walk_dir(root, b"", "", frozenset({root}), 0, False)
 
-    def _walk_dir(
-        self,
-        addr: int,
-        prefix_raw: bytes,
-        prefix: str,
-        ancestors: frozenset[int],
-        depth: int,
-        orphan: bool,
-    ) -> None:
+    def _walk_dir(self, addr: int, prefix_raw: bytes, prefix: str, ancestors: frozenset[int],
+                  depth: int, orphan: bool) -> None:
         try:
             directory = self.fs.open_dir(inode=addr)
         except OSError as exc:
-            self.sc._emit("gap", Gap(self.where(prefix), f"directory unreadable: {_one_line(exc)}"))
+            self.sc._emit("gap", Gap(self.where(prefix),
+                                     f"directory unreadable: {_one_line(exc)}"))
             return
         iterator = iter(directory)
         while True:
@@ -371,9 +303,8 @@ class _FsWalk:
             except StopIteration:
                 break
             except OSError as exc:
-                self.sc._emit(
-                    "gap", Gap(self.where(prefix), f"directory listing cut short: {_one_line(exc)}")
-                )
+                self.sc._emit("gap", Gap(self.where(prefix),
+                                         f"directory listing cut short: {_one_line(exc)}"))
                 break
             self.sc._beat(self.sc.files, self.sc.bytes)
             info = f.info
@@ -387,58 +318,40 @@ class _FsWalk:
             meta_addr = int(name.meta_addr)
             name_type = int(name.type)
             name_alloc = bool(int(name.flags) & _NAME_FLAG_ALLOC)
-            in_orphans = orphan or (meta_addr == self.orphan_dir and depth == 0 and name_type == 11)
+            in_orphans = orphan or (meta_addr == self.orphan_dir and depth == 0
+                                    and name_type == 11)
             meta = info.meta
             # pytsk3 drops metadata whose NTFS sequence number differs from the name's;
             # TSK's own directory walk (fls) keeps it for deleted names only.
             if meta is None and (meta_addr or name_alloc) and not (self.is_ntfs and name_alloc):
                 f = self._with_meta(f, meta_addr)
                 meta = f.info.meta
-            self._emit_entries(
-                f, name, meta, name_type, name_alloc, raw, shown, path_raw, path, orphan
-            )
+            self._emit_entries(f, name, meta, name_type, name_alloc, raw, shown, path_raw,
+                               path, orphan)
             if meta is None or name_type not in (0, *_NAME_DIR) or int(meta.type) not in _META_DIR:
                 continue
             meta_alloc = bool(int(meta.flags) & _META_FLAG_ALLOC)
             if not name_alloc and meta_alloc:
                 continue  # deleted name whose inode now belongs to something else
             if meta_addr in ancestors:
-                self.sc._emit(
-                    "note",
-                    Gap(
-                        self.where(path),
-                        f"directory loop: inode {meta_addr} is its own ancestor; not walked again",
-                    ),
-                )
+                self.sc._emit("note", Gap(self.where(path),
+                                          f"directory loop: inode {meta_addr} is its own "
+                                          "ancestor; not walked again"))
                 continue
             if depth + 1 >= self.sc._opt.max_depth:
-                self.sc._emit(
-                    "gap",
-                    Gap(
-                        self.where(path), f"deeper than {self.sc._opt.max_depth} levels; not walked"
-                    ),
-                )
+                self.sc._emit("gap", Gap(self.where(path),
+                                         f"deeper than {self.sc._opt.max_depth} levels; "
+                                         "not walked"))
                 continue
             seen = self.visits.get(meta_addr, 0)
             if seen >= MAX_DIR_VISITS:
-                self.sc._emit(
-                    "note",
-                    Gap(
-                        self.where(path),
-                        f"directory inode {meta_addr} already walked {seen} "
-                        "times; its entries are listed under its other names",
-                    ),
-                )
+                self.sc._emit("note", Gap(self.where(path),
+                                          f"directory inode {meta_addr} already walked {seen} "
+                                          "times; its entries are listed under its other names"))
                 continue
             self.visits[meta_addr] = seen + 1
-            self._walk_dir(
-                meta_addr,
-                path_raw + b"/",
-                path + "/",
-                ancestors | {meta_addr},
-                depth + 1,
-                in_orphans,
-            )
+            self._walk_dir(meta_addr, path_raw + b"/", path + "/", ancestors | {meta_addr},
+                           depth + 1, in_orphans)
 
     def _with_meta(self, f: Any, meta_addr: int) -> Any:
         """Load the metadata TSK's directory walk would load for a name (``fls`` does,
@@ -450,37 +363,20 @@ class _FsWalk:
 
     # ---------------------------------------------------------------- entries
 
-    def _emit_entries(
-        self,
-        f: Any,
-        name: Any,
-        meta: Any,
-        name_type: int,
-        name_alloc: bool,
-        raw: bytes,
-        shown: str,
-        path_raw: bytes,
-        path: str,
-        orphan: bool,
-    ) -> None:
+    def _emit_entries(self, f: Any, name: Any, meta: Any, name_type: int, name_alloc: bool,
+                      raw: bytes, shown: str, path_raw: bytes, path: str, orphan: bool) -> None:
         seq = int(name.meta_seq)
         meta_type_i = int(meta.type) if meta is not None else 0
         base: dict[str, Any] = {
             "fs_index": self.rec.index,
             "partition_offset": self.rec.offset_bytes,
-            "path": path,
-            "path_raw": path_raw,
-            "name": shown,
-            "name_raw": raw,
-            "stream": None,
-            "meta_addr": int(name.meta_addr),
+            "path": path, "path_raw": path_raw, "name": shown, "name_raw": raw,
+            "stream": None, "meta_addr": int(name.meta_addr),
             "meta_seq": seq if self.is_ntfs and 0 <= seq < 1 << 31 else None,
-            "attr_type": None,
-            "attr_id": None,
+            "attr_type": None, "attr_id": None,
             "name_type": NAME_TYPES[name_type] if name_type < len(NAME_TYPES) else "?",
             "meta_type": META_TYPES[meta_type_i] if meta_type_i < len(META_TYPES) else "?",
-            "allocated": name_alloc,
-            "orphan": orphan,
+            "allocated": name_alloc, "orphan": orphan,
         }
         if meta is not None:
             base["meta_allocated"] = bool(int(meta.flags) & _META_FLAG_ALLOC)
@@ -498,23 +394,13 @@ class _FsWalk:
                 base["crtime"] = _ts(meta.crtime, meta.crtime_nano, res)
             base["mode"], base["uid"], base["gid"] = int(meta.mode), int(meta.uid), int(meta.gid)
         else:
-            base.update(
-                meta_allocated=None,
-                size=0,
-                mtime=None,
-                atime=None,
-                ctime=None,
-                crtime=None,
-                mode=None,
-                uid=None,
-                gid=None,
-            )
+            base.update(meta_allocated=None, size=0, mtime=None, atime=None, ctime=None,
+                        crtime=None, mode=None, uid=None, gid=None)
         if self.is_ntfs and meta is not None:
             printed = False
             try:
-                attrs = [
-                    (int(a.info.type), int(a.info.id), a.info.name, int(a.info.size)) for a in f
-                ]
+                attrs = [(int(a.info.type), int(a.info.id), a.info.name, int(a.info.size))
+                         for a in f]
             except OSError:
                 attrs = []
             for a_type, a_id, a_name, a_size in attrs:
@@ -531,16 +417,9 @@ class _FsWalk:
         else:
             self._emit_one(f, base, meta_type_i, None, None, b"", None)
 
-    def _emit_one(
-        self,
-        f: Any,
-        fields: dict[str, Any],
-        meta_type_i: int,
-        attr_type: int | None,
-        attr_id: int | None,
-        stream_raw: bytes,
-        attr_size: int | None,
-    ) -> None:
+    def _emit_one(self, f: Any, fields: dict[str, Any], meta_type_i: int,
+                  attr_type: int | None, attr_id: int | None, stream_raw: bytes,
+                  attr_size: int | None) -> None:
         if stream_raw:
             stream = display_name(stream_raw)
             fields["stream"] = stream
@@ -554,25 +433,20 @@ class _FsWalk:
         name_alloc = fields["allocated"]
         meta_alloc = fields["meta_allocated"]
         path = fields["path"]
-        readable = (
-            meta_alloc is not None
-            and meta_type_i == _META_REG
-            and (name_alloc or (self.sc._opt.hash_deleted and not meta_alloc))
-        )
+        readable = (meta_alloc is not None and meta_type_i == _META_REG
+                    and (name_alloc or (self.sc._opt.hash_deleted and not meta_alloc)))
         head = None
         if readable and self.is_ntfs and attr_type is None:
             fields["error"] = "no readable $DATA attribute"
             if name_alloc:
-                self.sc._emit(
-                    "gap", Gap(self.where(path), "content unreadable: no $DATA attribute")
-                )
+                self.sc._emit("gap", Gap(self.where(path),
+                                         "content unreadable: no $DATA attribute"))
         elif readable and self.sc._opt.hash_content:
             head = self._read_content(f, fields, attr_type, attr_id, size)
         self.sc._queue_entry(fields, head)
 
-    def _read_content(
-        self, f: Any, fields: dict[str, Any], attr_type: int | None, attr_id: int | None, size: int
-    ) -> bytes | None:
+    def _read_content(self, f: Any, fields: dict[str, Any], attr_type: int | None,
+                      attr_id: int | None, size: int) -> bytes | None:
         """Hash the content into ``fields``; returns the start of it for type detection."""
         error: list[str] = []
         sc = self.sc
@@ -601,11 +475,11 @@ class _FsWalk:
 
         result = hash_chunks(chunks(), sc._md5_pool)
         sc.files += 1
-        if error and (
-            error[0].startswith("read failed") or (result.length == 0 and not fields["allocated"])
-        ):
+        if error and (error[0].startswith("read failed")
+                      or (result.length == 0 and not fields["allocated"])):
             if fields["allocated"]:
-                sc._emit("gap", Gap(self.where(fields["path"]), f"content unreadable: {error[0]}"))
+                sc._emit("gap", Gap(self.where(fields["path"]),
+                                    f"content unreadable: {error[0]}"))
             fields["error"] = error[0]
             return None
         fields["md5"] = result.md5
@@ -623,9 +497,8 @@ class ContentReader:
         self._img = MediaImage(reader)
         self._fs: dict[int, Any] = {}
 
-    def chunks(
-        self, fs_offset: int, meta_addr: int, stream: str | None, chunk: int = READ_CHUNK
-    ) -> Iterator[bytes]:
+    def chunks(self, fs_offset: int, meta_addr: int, stream: str | None,
+               chunk: int = READ_CHUNK) -> Iterator[bytes]:
         """Yield the content of the default data (or the named NTFS stream).
 
         Raises:
@@ -647,11 +520,8 @@ class ContentReader:
                 a_name = bytes(a.info.name or b"")
                 if a_type == _ATTR_NTFS_IDXROOT and a_name == b"$I30":
                     a_name = b""
-                if (
-                    a_type in (_ATTR_NTFS_DATA, _ATTR_NTFS_IDXROOT)
-                    and a_name == want
-                    and (attr is None or a_type == _ATTR_NTFS_DATA)
-                ):
+                if a_type in (_ATTR_NTFS_DATA, _ATTR_NTFS_IDXROOT) and a_name == want and (
+                        attr is None or a_type == _ATTR_NTFS_DATA):
                     attr = (a_type, int(a.info.id))
                     size = int(a.info.size)
             if attr is None:
@@ -659,11 +529,8 @@ class ContentReader:
         offset = 0
         while offset < size:
             want_n = min(chunk, size - offset)
-            data = (
-                f.read_random(offset, want_n)
-                if attr is None
-                else f.read_random(offset, want_n, *attr)
-            )
+            data = (f.read_random(offset, want_n) if attr is None
+                    else f.read_random(offset, want_n, *attr))
             if not data:
                 return
             offset += len(data)

@@ -26,10 +26,7 @@ class WireError(ValueError):
 
 
 _KINDS: dict[str, type] = {
-    "entry": EntryRecord,
-    "volume": VolumeRecord,
-    "fs": FileSystemRecord,
-    "gap": Gap,
+    "entry": EntryRecord, "volume": VolumeRecord, "fs": FileSystemRecord, "gap": Gap,
     "note": Gap,
 }
 
@@ -43,16 +40,8 @@ def _encoder(declared: str) -> Callable[[Any], Any] | None:
 def _allowed(declared: str) -> frozenset[type]:
     types: set[type] = set()
     for part in declared.split(" | "):
-        types.add(
-            {
-                "bytes": str,
-                "Timestamp": list,
-                "int": int,
-                "str": str,
-                "bool": bool,
-                "None": type(None),
-            }[part]
-        )
+        types.add({"bytes": str, "Timestamp": list, "int": int, "str": str, "bool": bool,
+                   "None": type(None)}[part])
     return frozenset(types)
 
 
@@ -82,8 +71,7 @@ class _Codec:
         self.converters = tuple(
             (i, _latin1 if str(f.type).startswith("bytes") else _timestamp)
             for i, f in enumerate(fields(cls))
-            if str(f.type).startswith(("bytes", "Timestamp"))
-        )
+            if str(f.type).startswith(("bytes", "Timestamp")))
 
 
 _CODECS = {kind: _Codec(kind, cls) for kind, cls in _KINDS.items()}
@@ -99,11 +87,8 @@ def to_wire(record: Any) -> list[Any]:
             values[i] = encode(values[i])
     # trailing fields still at their defaults are left out (the decoder restores them)
     n = len(values)
-    while (
-        n > codec.required
-        and values[n - 1] == codec.defaults[n - 1]
-        and type(values[n - 1]) is type(codec.defaults[n - 1])
-    ):
+    while n > codec.required and values[n - 1] == codec.defaults[n - 1] \
+            and type(values[n - 1]) is type(codec.defaults[n - 1]):
         n -= 1
     return values[:n]
 
@@ -115,20 +100,14 @@ def from_wire(kind: str, values: Any) -> Any:
         WireError: unknown kind, wrong field count or a field of the wrong type.
     """
     codec = _CODECS.get(kind)
-    if (
-        codec is None
-        or type(values) is not list
-        or not codec.required <= len(values) <= len(codec.allowed)
-    ):
+    if (codec is None or type(values) is not list
+            or not codec.required <= len(values) <= len(codec.allowed)):
         raise WireError(f"malformed {kind!r} record from the catalog worker")
     if not all(map(frozenset.__contains__, codec.allowed, map(type, values))):
-        bad = next(
-            name
-            for name, ok, v in zip(codec.names, codec.allowed, values, strict=False)
-            if type(v) not in ok
-        )
+        bad = next(name for name, ok, v in zip(codec.names, codec.allowed, values, strict=False)
+                   if type(v) not in ok)
         raise WireError(f"{kind}.{bad} has the wrong type")
-    values = values + list(codec.defaults[len(values) :])
+    values = values + list(codec.defaults[len(values):])
     for i, convert in codec.converters:
         if values[i] is not None:
             values[i] = convert(values[i])

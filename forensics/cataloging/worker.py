@@ -79,26 +79,16 @@ class Channel:
         self._conn.close()
 
 
-def worker_entry(
-    target: Callable[[Channel, dict[str, Any]], None],
-    conn: Channel,
-    job: dict[str, Any],
-    memory_limit: int | None,
-) -> None:
+def worker_entry(target: Callable[[Channel, dict[str, Any]], None], conn: Channel,
+                 job: dict[str, Any], memory_limit: int | None) -> None:
     """Apply limits, run ``target``, report what it raised."""
     try:
         apply_limits(memory_limit)
         target(conn, job)
     except MemoryError:
-        _send_quietly(
-            conn,
-            (
-                "error",
-                "the catalog worker ran out of memory "
-                f"(limit {memory_limit or 0} bytes); the image may be "
-                "corrupt, or raise the limit",
-            ),
-        )
+        _send_quietly(conn, ("error", "the catalog worker ran out of memory "
+                                      f"(limit {memory_limit or 0} bytes); the image may be "
+                                      "corrupt, or raise the limit"))
     except BaseException as exc:
         message = " ".join(str(exc).split())[:500] or type(exc).__name__
         _send_quietly(conn, ("error", message))
@@ -154,22 +144,15 @@ def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
         flush()
         import magic
 
-        conn.send(
-            (
-                "done",
-                {
-                    "volume_system": scheme,
-                    "media_size": reader.size,
-                    "media_format": reader.info.format.value,
-                    "files_hashed": scanner.files,
-                    "bytes_hashed": scanner.bytes,
-                    "tool_versions": {
-                        "sleuthkit": tsk_version(),
-                        "libmagic": str(getattr(magic, "version", lambda: "")()),
-                    },
-                },
-            )
-        )
+        conn.send(("done", {
+            "volume_system": scheme,
+            "media_size": reader.size,
+            "media_format": reader.info.format.value,
+            "files_hashed": scanner.files,
+            "bytes_hashed": scanner.bytes,
+            "tool_versions": {"sleuthkit": tsk_version(),
+                              "libmagic": str(getattr(magic, "version", lambda: "")())},
+        }))
 
 
 def main(argv: list[str] | None = None) -> int:

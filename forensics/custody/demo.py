@@ -32,12 +32,7 @@ def _key(session: Any, person: Person) -> Any:
 
 
 def record_demo_custody(
-    db: Database,
-    case_reference: str,
-    out_dir: Path,
-    *,
-    officer: str,
-    custodian: str,
+    db: Database, case_reference: str, out_dir: Path, *, officer: str, custodian: str,
     examiner: str,
 ) -> dict[str, Any]:
     """Record a plausible custody history for every exhibit of the demo case and export it.
@@ -60,8 +55,7 @@ def record_demo_custody(
         )
         keys = {p.id: _key(s, p) for p in (io, keeper, fsl)}
         exhibits = s.scalars(
-            select(Exhibit)
-            .where(Exhibit.case_id == case.id, Exhibit.parent_id.is_(None))
+            select(Exhibit).where(Exhibit.case_id == case.id, Exhibit.parent_id.is_(None))
             .order_by(Exhibit.exhibit_id)
         ).all()
         for exhibit in exhibits:
@@ -70,67 +64,25 @@ def record_demo_custody(
             t0, zone = exhibit.seized_at, exhibit.seized_tz or case.time_zone
             seal = (exhibit.seal_numbers or [None])[0]
 
-            def add(
-                action: str,
-                actor: Person,
-                minutes: int,
-                ex: Exhibit = exhibit,
-                start: Any = t0,
-                tz: str = zone,
-                **fields: Any,
-            ) -> None:
-                record_event(
-                    s,
-                    case=case,
-                    exhibit=ex,
-                    action=action,
-                    actor=actor,
-                    occurred_at=start + timedelta(minutes=minutes),
-                    occurred_tz=tz,
-                    signer=keys[actor.id],
-                    **fields,
-                )
+            def add(action: str, actor: Person, minutes: int, ex: Exhibit = exhibit,
+                    start: Any = t0, tz: str = zone, **fields: Any) -> None:
+                record_event(s, case=case, exhibit=ex, action=action, actor=actor,
+                             occurred_at=start + timedelta(minutes=minutes), occurred_tz=tz,
+                             signer=keys[actor.id], **fields)
 
-            add(
-                "seized",
-                io,
-                0,
-                received_by=io,
-                location_to=exhibit.seized_location,
-                purpose="seized under the search warrant",
-            )
+            add("seized", io, 0, received_by=io, location_to=exhibit.seized_location,
+                purpose="seized under the search warrant")
             add("sealed", io, 10, seal_number=seal, remarks="packed and sealed at the scene")
-            add(
-                "transferred",
-                keeper,
-                180,
-                released_by=io,
-                received_by=keeper,
-                purpose="deposit in malkhana",
-                location_from=exhibit.seized_location,
-                location_to="Cyber Crime PS malkhana",
-                storage_ref="Almirah 2, shelf 3",
-            )
+            add("transferred", keeper, 180, released_by=io, received_by=keeper,
+                purpose="deposit in malkhana", location_from=exhibit.seized_location,
+                location_to="Cyber Crime PS malkhana", storage_ref="Almirah 2, shelf 3")
             recorded += 3
             if exhibit.exhibit_id == "EX-001":
-                add(
-                    "checked-out",
-                    fsl,
-                    1440,
-                    released_by=keeper,
-                    received_by=fsl,
-                    purpose="forensic imaging",
-                    location_from="Cyber Crime PS malkhana",
-                    location_to="State FSL Cyber Division",
-                )
-                add(
-                    "seal-checked",
-                    fsl,
-                    1500,
-                    seal_number=seal,
-                    seal_intact=True,
-                    remarks="seal intact on receipt at the laboratory",
-                )
+                add("checked-out", fsl, 1440, released_by=keeper, received_by=fsl,
+                    purpose="forensic imaging", location_from="Cyber Crime PS malkhana",
+                    location_to="State FSL Cyber Division")
+                add("seal-checked", fsl, 1500, seal_number=seal, seal_intact=True,
+                    remarks="seal intact on receipt at the laboratory")
                 recorded += 2
         result = export_custody(s, case, out_dir / "custody" / "custody.jsonl")
     return {

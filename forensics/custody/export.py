@@ -158,10 +158,7 @@ def export_custody(
     except OSError as exc:
         raise UserInputError(f"cannot write the custody export to {out}: {exc.strerror}") from exc
     return ExportResult(
-        path=out,
-        verifier_path=verifier,
-        sha256=digest.hexdigest(),
-        events=len(events),
+        path=out, verifier_path=verifier, sha256=digest.hexdigest(), events=len(events),
         heads=heads,
     )
 
@@ -176,10 +173,8 @@ class ExportContents:
 
     def chain(self, exhibit_id: str) -> list[dict[str, Any]]:
         """The events of one exhibit, in sequence order."""
-        return sorted(
-            (e for e in self.events if e.get("exhibit") == exhibit_id),
-            key=lambda e: e.get("sequence", 0),
-        )
+        return sorted((e for e in self.events if e.get("exhibit") == exhibit_id),
+                      key=lambda e: e.get("sequence", 0))
 
 
 def read_export(path: str | Path) -> ExportContents:

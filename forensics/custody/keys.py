@@ -78,13 +78,8 @@ def generate_key(session: Session, person: Person, passphrase: str) -> SigningKe
     )
     session.add(key)
     session.flush()
-    record_audit(
-        session,
-        "custody.key.new",
-        target_type="signing_key",
-        target_id=key.fingerprint,
-        person_id=person.id,
-    )
+    record_audit(session, "custody.key.new", target_type="signing_key",
+                 target_id=key.fingerprint, person_id=person.id)
     return key
 
 
@@ -162,13 +157,8 @@ def revoke_key(session: Session, fingerprint: str) -> SigningKey:
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.flush()
-        record_audit(
-            session,
-            "custody.key.revoke",
-            target_type="signing_key",
-            target_id=key.fingerprint,
-            person_id=key.person_id,
-        )
+        record_audit(session, "custody.key.revoke", target_type="signing_key",
+                     target_id=key.fingerprint, person_id=key.person_id)
     return key
 
 

@@ -239,10 +239,8 @@ def record_event(
     if hash_algorithm is not None:
         hash_algorithm = hash_algorithm.strip().lower()
         if hash_algorithm not in HASH_ALGORITHMS:
-            raise UserInputError(
-                f"unknown hash algorithm {hash_algorithm!r}; use one of "
-                + ", ".join(sorted(HASH_ALGORITHMS))
-            )
+            raise UserInputError(f"unknown hash algorithm {hash_algorithm!r}; use one of "
+                                 + ", ".join(sorted(HASH_ALGORITHMS)))
     if hash_value is not None:
         hash_value = hash_value.strip().lower()
         if not _HEX.match(hash_value) or len(hash_value) > 128:
@@ -294,19 +292,8 @@ def record_event(
     }
     for attempt in range(WRITE_ATTEMPTS):
         _lock_chain(session, exhibit)
-        row = _build_row(
-            session,
-            case,
-            exhibit,
-            actor,
-            released_by,
-            received_by,
-            corrects,
-            fields,
-            key,
-            justification,
-            occurred_tz,
-        )
+        row = _build_row(session, case, exhibit, actor, released_by, received_by, corrects,
+                         fields, key, justification, occurred_tz)
         try:
             with session.begin_nested():
                 session.add(row)
@@ -316,17 +303,11 @@ def record_event(
                 raise
             continue
         record_audit(
-            session,
-            "custody.record",
-            target_type="custody_event",
-            target_id=f"{exhibit.exhibit_id}#{row.sequence}",
-            case_id=case.id,
+            session, "custody.record", target_type="custody_event",
+            target_id=f"{exhibit.exhibit_id}#{row.sequence}", case_id=case.id,
             person_id=actor.id,
-            details={
-                "action": row.action.value,
-                "entry_hash": row.entry_hash,
-                "exception": row.exception_flag,
-            },
+            details={"action": row.action.value, "entry_hash": row.entry_hash,
+                     "exception": row.exception_flag},
         )
         return row
     raise AssertionError("unreachable")
@@ -375,7 +356,7 @@ def _build_row(
             raise IntegrityError(
                 f"refused: {fields['action']} of {exhibit.exhibit_id} breaks the chain of "
                 f"custody: {'; '.join(problems)} (record it anyway with an exception "
-                'justification, e.g. --exception "why")'
+                "justification, e.g. --exception \"why\")"
             )
         event.update(exception=True, exception_justification=justification, violations=problems)
     data = canonical_bytes(event)
@@ -495,14 +476,11 @@ def record_system_event(
 
 
 def _has_key(session: Session, person: Person) -> bool:
-    return (
-        session.scalar(
-            select(SigningKey.id)
-            .where(SigningKey.person_id == person.id, SigningKey.revoked_at.is_(None))
-            .limit(1)
-        )
-        is not None
-    )
+    return session.scalar(
+        select(SigningKey.id).where(
+            SigningKey.person_id == person.id, SigningKey.revoked_at.is_(None)
+        ).limit(1)
+    ) is not None
 
 
 __all__ = [

@@ -144,11 +144,8 @@ def advance(state: ChainState, event: dict[str, Any], entry_hash: str) -> None:
         state.checked_out = False
     if action in CLOSING_ACTIONS:
         state.closed = action
-    if (
-        state.count == 0
-        or action == "seized"
-        or action in TRANSFER_ACTIONS
-        or (action in CLOSING_ACTIONS)
+    if state.count == 0 or action == "seized" or action in TRANSFER_ACTIONS or (
+        action in CLOSING_ACTIONS
     ):
         # a change of custody: where the exhibit is now is whatever this event says
         state.last_location = event.get("location_to")

@@ -33,42 +33,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 ZERO_HASH = "0" * 64
 FUTURE_SLACK = timedelta(minutes=5)
 TRANSFERS = ("transferred", "checked-out", "checked-in", "returned")
-EVENT_KEYS = frozenset(
-    (
-        "type",
-        "version",
-        "case",
-        "exhibit",
-        "sequence",
-        "prev_hash",
-        "derived_from",
-        "action",
-        "occurred_at",
-        "occurred_tz",
-        "recorded_at",
-        "actor",
-        "released_by",
-        "received_by",
-        "purpose",
-        "location_from",
-        "location_to",
-        "storage_ref",
-        "seal_number",
-        "seal_intact",
-        "new_seal_number",
-        "hash_algorithm",
-        "hash_value",
-        "hash_match",
-        "remarks",
-        "attachments",
-        "corrects",
-        "exception",
-        "exception_justification",
-        "violations",
-        "details",
-        "signer",
-    )
-)
+EVENT_KEYS = frozenset((
+    "type", "version", "case", "exhibit", "sequence", "prev_hash", "derived_from", "action",
+    "occurred_at", "occurred_tz", "recorded_at", "actor", "released_by", "received_by",
+    "purpose", "location_from", "location_to", "storage_ref", "seal_number", "seal_intact",
+    "new_seal_number", "hash_algorithm", "hash_value", "hash_match", "remarks", "attachments",
+    "corrects", "exception", "exception_justification", "violations", "details", "signer",
+))
 
 
 class Broken(Exception):
@@ -90,8 +61,7 @@ def parse_time(value):
 
 def is_hex(value, length):
     return (
-        isinstance(value, str)
-        and len(value) == length
+        isinstance(value, str) and len(value) == length
         and all(c in "0123456789abcdef" for c in value)
     )
 
@@ -127,10 +97,8 @@ def continuity_violations(chain, ev, parent_time):
     released, received = ev["released_by"], ev["received_by"]
     if chain.count == 0:
         if ev["derived_from"] is None and action != "seized":
-            found.append(
-                "the first event of an exhibit must be its seizure "
-                "(or, for a derived item, link to its parent)"
-            )
+            found.append("the first event of an exhibit must be its seizure "
+                         "(or, for a derived item, link to its parent)")
         if parent_time is not None and occurred < parent_time:
             found.append("it precedes the parent exhibit's event it derives from")
     else:
@@ -139,27 +107,19 @@ def continuity_violations(chain, ev, parent_time):
         if action == "seized" and chain.seized:
             found.append("the exhibit was already seized")
         if occurred < chain.last_time:
-            found.append(
-                f"time goes backwards: {ev['occurred_at']} is before the previous "
-                f"event ({chain.last_time.strftime('%Y-%m-%dT%H:%M:%S.%fZ')})"
-            )
+            found.append(f"time goes backwards: {ev['occurred_at']} is before the previous "
+                         f"event ({chain.last_time.strftime('%Y-%m-%dT%H:%M:%S.%fZ')})")
     if occurred > recorded + FUTURE_SLACK:
         found.append("it occurred after it was recorded (a time in the future)")
     if chain.closed and action not in ("note", "correction"):
-        found.append(
-            f"the exhibit was already {chain.closed}; only notes and corrections may follow"
-        )
+        found.append(f"the exhibit was already {chain.closed}; "
+                     "only notes and corrections may follow")
     if action in TRANSFERS and (released is None or received is None):
         found.append(f"'{action}' needs both released_by and received_by")
-    if (
-        (action in TRANSFERS or action == "disposed")
-        and released is not None
-        and chain.holder is not None
-        and person_ref(released) != person_ref(chain.holder)
-    ):
-        found.append(
-            f"released by {name_of(released)}, but the exhibit was held by {name_of(chain.holder)}"
-        )
+    if (action in TRANSFERS or action == "disposed") and released is not None \
+            and chain.holder is not None and person_ref(released) != person_ref(chain.holder):
+        found.append(f"released by {name_of(released)}, but the exhibit was held by "
+                     f"{name_of(chain.holder)}")
     if action == "checked-out" and chain.out:
         found.append("it is already checked out")
     if action == "checked-in" and not chain.out:
@@ -223,17 +183,14 @@ def check_event(ev, entry_hash, signature, chain, chains, keys):
         raise Broken("not a version 1 custody event (members missing or unknown)")
     for field in ("actor", "released_by", "received_by"):
         person = ev[field]
-        if person is not None and (
-            not isinstance(person, dict) or type(person.get("person_ref")) is not int
-        ):
+        if person is not None and (not isinstance(person, dict)
+                                   or type(person.get("person_ref")) is not int):
             raise Broken(f"{field} is not a person record")
     if ev["actor"] is None:
         raise Broken("the event has no actor")
     if type(ev["sequence"]) is not int or ev["sequence"] != chain.count + 1:
-        raise Broken(
-            f"sequence {ev['sequence']} where {chain.count + 1} was expected "
-            "(an event is missing, duplicated or out of order)"
-        )
+        raise Broken(f"sequence {ev['sequence']} where {chain.count + 1} was expected "
+                     "(an event is missing, duplicated or out of order)")
     if ev["prev_hash"] != chain.head:
         raise Broken("prev_hash is not the previous event's entry_hash")
     if hashlib.sha256(canonical_bytes(ev)).hexdigest() != entry_hash:
@@ -242,10 +199,8 @@ def check_event(ev, entry_hash, signature, chain, chains, keys):
     if key is None:
         raise Broken(f"signed by an unknown key {str(ev['signer'])[:16]}...")
     if key["person"]["person_ref"] != ev["actor"]["person_ref"]:
-        raise Broken(
-            f"signed with a key of {name_of(key['person'])}, not of the actor "
-            f"{name_of(ev['actor'])}"
-        )
+        raise Broken(f"signed with a key of {name_of(key['person'])}, not of the actor "
+                     f"{name_of(ev['actor'])}")
     if key.get("revoked_at") and ev["recorded_at"] > key["revoked_at"]:
         raise Broken("signed with a key after it was revoked")
     try:
@@ -274,14 +229,8 @@ def check_event(ev, entry_hash, signature, chain, chains, keys):
 def verify_lines(lines):
     """Check every record; returns a report dict (``valid`` says whether all holds)."""
     keys, chains, header = {}, {}, None
-    report = {
-        "valid": False,
-        "events": 0,
-        "chains": {},
-        "exceptions": [],
-        "warnings": [],
-        "first_broken": None,
-    }
+    report = {"valid": False, "events": 0, "chains": {}, "exceptions": [], "warnings": [],
+              "first_broken": None}
     records = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -302,10 +251,8 @@ def verify_lines(lines):
                 report["first_broken"] = {"line": number, "reason": str(exc)}
                 return report
             except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-                report["first_broken"] = {
-                    "line": number,
-                    "reason": f"malformed key record ({type(exc).__name__})",
-                }
+                report["first_broken"] = {"line": number,
+                                          "reason": f"malformed key record ({type(exc).__name__})"}
                 return report
     for number, rec in records:
         kind = rec.get("type")
@@ -327,22 +274,16 @@ def verify_lines(lines):
             report["first_broken"] = dict(where, entry_hash=entry_hash, reason=str(exc))
             return report
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-            report["first_broken"] = dict(
-                where, entry_hash=entry_hash, reason=f"malformed event ({type(exc).__name__})"
-            )
+            report["first_broken"] = dict(where, entry_hash=entry_hash,
+                                          reason=f"malformed event ({type(exc).__name__})")
             return report
         if ev["exception"]:
-            report["exceptions"].append(
-                dict(
-                    where, justification=ev["exception_justification"], violations=ev["violations"]
-                )
-            )
+            report["exceptions"].append(dict(where, justification=ev["exception_justification"],
+                                             violations=ev["violations"]))
         link = ev["derived_from"]
         if ev["sequence"] == 1 and link and (ev["case"], link.get("exhibit")) not in chains:
-            report["warnings"].append(
-                f"{ev['exhibit']}: parent chain {link.get('exhibit')} is "
-                "not in this file; the derivation link was not checked"
-            )
+            report["warnings"].append(f"{ev['exhibit']}: parent chain {link.get('exhibit')} is "
+                                      "not in this file; the derivation link was not checked")
         report["events"] += 1
     for (case, exhibit), chain in chains.items():
         report["chains"][exhibit] = {"case": case, "events": chain.count, "head": chain.head}
@@ -350,18 +291,12 @@ def verify_lines(lines):
     if isinstance(heads, dict):
         for exhibit in set(heads) | set(report["chains"]):
             mine, head = report["chains"].get(exhibit), heads.get(exhibit)
-            if (
-                not isinstance(head, dict)
-                or mine is None
-                or mine["events"] != head.get("sequence")
-                or mine["head"] != head.get("entry_hash")
-            ):
-                report["first_broken"] = {
-                    "line": 1,
-                    "exhibit": exhibit,
-                    "reason": "the chain does not end at the head named in the export "
-                    "header (events were removed or added)",
-                }
+            if not isinstance(head, dict) or mine is None or mine["events"] != head.get(
+                "sequence"
+            ) or mine["head"] != head.get("entry_hash"):
+                report["first_broken"] = {"line": 1, "exhibit": exhibit, "reason":
+                                          "the chain does not end at the head named in the export "
+                                          "header (events were removed or added)"}
                 return report
     elif header is None:
         report["warnings"].append("no export header: a removed final event cannot be detected")
@@ -386,17 +321,14 @@ def main(argv):
         for exhibit, chain in sorted(report["chains"].items()):
             print(f"OK {exhibit}: {chain['events']} events, head {chain['head']}")
         for item in report["exceptions"]:
-            print(
-                f"flagged exception {item['exhibit']} #{item['sequence']}: {item['justification']}"
-            )
+            print(f"flagged exception {item['exhibit']} #{item['sequence']}: "
+                  f"{item['justification']}")
         for warning in report["warnings"]:
             print(f"warning: {warning}")
     else:
         bad = report["first_broken"]
-        print(
-            f"BROKEN at line {bad['line']} (exhibit {bad.get('exhibit')}, event "
-            f"#{bad.get('sequence')}): {bad['reason']}"
-        )
+        print(f"BROKEN at line {bad['line']} (exhibit {bad.get('exhibit')}, event "
+              f"#{bad.get('sequence')}): {bad['reason']}")
     return 0 if report["valid"] else 1
 
 

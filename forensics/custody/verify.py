@@ -235,7 +235,6 @@ def _column_mismatch(
     session: Session, row: CustodyEvent, event: dict[str, Any], case: Case, exhibit: Exhibit
 ) -> str | None:
     """Name the first column whose value differs from the signed canonical JSON."""
-
     def ref(person: dict[str, Any] | None) -> int | None:
         return person["person_ref"] if person else None
 
@@ -260,28 +259,15 @@ def _column_mismatch(
         "key_fingerprint": (row.key_fingerprint, event["signer"]),
     }
     for name in (
-        "purpose",
-        "location_from",
-        "location_to",
-        "storage_ref",
-        "seal_number",
-        "seal_intact",
-        "new_seal_number",
-        "hash_algorithm",
-        "hash_value",
-        "hash_match",
-        "remarks",
-        "exception_justification",
-        "attachments",
-        "details",
+        "purpose", "location_from", "location_to", "storage_ref", "seal_number", "seal_intact",
+        "new_seal_number", "hash_algorithm", "hash_value", "hash_match", "remarks",
+        "exception_justification", "attachments", "details",
     ):
         expected[name] = (getattr(row, name), event[name])
     for name, (column, signed) in expected.items():
         if column != signed and name in ("case", "exhibit"):
-            return (
-                f"the {name} is now {column!r} but the signed record says {signed!r} "
-                "(renamed or moved after it was signed)"
-            )
+            return (f"the {name} is now {column!r} but the signed record says {signed!r} "
+                    "(renamed or moved after it was signed)")
         if column != signed:
             return f"column {name} was changed: it differs from the signed record"
     return None
@@ -473,12 +459,10 @@ def compare_with_export(session: Session, case: Case, path: str | Path) -> Broke
     """
     report = verify_export(path)
     if not report.valid and report.first_broken is not None:
-        return BrokenEntry(
-            None, None, None, "the export itself is broken: " + report.first_broken.describe()
-        )
-    exhibits = {
-        e.exhibit_id: e for e in session.scalars(select(Exhibit).where(Exhibit.case_id == case.id))
-    }
+        return BrokenEntry(None, None, None, "the export itself is broken: "
+                           + report.first_broken.describe())
+    exhibits = {e.exhibit_id: e for e in
+                session.scalars(select(Exhibit).where(Exhibit.case_id == case.id))}
     for line in Path(path).read_text(encoding="utf-8").split("\n"):
         if not line.strip():
             continue
@@ -486,35 +470,20 @@ def compare_with_export(session: Session, case: Case, path: str | Path) -> Broke
         if record.get("type") != EVENT_TYPE:
             continue
         if record["case"] != case.reference:
-            return BrokenEntry(
-                record["exhibit"],
-                record["sequence"],
-                record["entry_hash"],
-                f"the export is of case {record['case']}, not {case.reference}",
-            )
+            return BrokenEntry(record["exhibit"], record["sequence"], record["entry_hash"],
+                               f"the export is of case {record['case']}, not {case.reference}")
         exhibit = exhibits.get(record["exhibit"])
         row = None
         if exhibit is not None:
-            row = session.scalars(
-                select(CustodyEvent).where(
-                    CustodyEvent.exhibit_id == exhibit.id,
-                    CustodyEvent.sequence == record["sequence"],
-                )
-            ).first()
+            row = session.scalars(select(CustodyEvent).where(
+                CustodyEvent.exhibit_id == exhibit.id,
+                CustodyEvent.sequence == record["sequence"])).first()
         if row is None:
-            return BrokenEntry(
-                record["exhibit"],
-                record["sequence"],
-                record["entry_hash"],
-                "this exported event is missing from the database (removed)",
-            )
+            return BrokenEntry(record["exhibit"], record["sequence"], record["entry_hash"],
+                               "this exported event is missing from the database (removed)")
         if row.entry_hash != record["entry_hash"]:
-            return BrokenEntry(
-                record["exhibit"],
-                record["sequence"],
-                row.entry_hash,
-                "the database event differs from the one exported earlier",
-            )
+            return BrokenEntry(record["exhibit"], record["sequence"], row.entry_hash,
+                               "the database event differs from the one exported earlier")
     return None
 
 

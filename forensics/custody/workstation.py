@@ -37,12 +37,8 @@ def workstation_person(session: Session, host: str | None = None) -> Person:
     id_number = f"{WORKSTATION_PREFIX}{host}"[:64]
     person = session.scalar(select(Person).where(Person.id_number == id_number))
     if person is None:
-        person = Person(
-            name=f"Sealbag workstation {host}",
-            designation="workstation",
-            id_number=id_number,
-            role=PersonRole.OTHER,
-        )
+        person = Person(name=f"Sealbag workstation {host}", designation="workstation",
+                        id_number=id_number, role=PersonRole.OTHER)
         session.add(person)
         session.flush()
     return person

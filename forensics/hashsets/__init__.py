@@ -5,11 +5,6 @@ from forensics.hashsets.matcher import HashMatch, HashMatcher, MatchingSink
 from forensics.hashsets.nsrl import NsrlRds
 
 __all__ = [
-    "HashIndex",
-    "HashMatch",
-    "HashMatcher",
-    "HashSetInfo",
-    "MatchingSink",
-    "NsrlRds",
+    "HashIndex", "HashMatch", "HashMatcher", "HashSetInfo", "MatchingSink", "NsrlRds",
     "import_hash_list",
 ]

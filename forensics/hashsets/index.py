@@ -43,16 +43,9 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def import_hash_list(
-    source: str | os.PathLike[str],
-    index_path: str | os.PathLike[str],
-    *,
-    name: str,
-    version: str,
-    kind: str,
-    fmt: str | None = None,
-    progress: ProgressFn = no_progress,
-) -> HashSetInfo:
+def import_hash_list(source: str | os.PathLike[str], index_path: str | os.PathLike[str], *,
+                     name: str, version: str, kind: str, fmt: str | None = None,
+                     progress: ProgressFn = no_progress) -> HashSetInfo:
     """Build an index file from a hashdeep, md5sum, sha256sum or CSV list.
 
     Args:
@@ -77,9 +70,8 @@ def import_hash_list(
     if kind not in KINDS:
         raise UserInputError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if dest.exists():
-        raise ConflictError(
-            f"a hash index already exists at {dest}; remove it or pick another name"
-        )
+        raise ConflictError(f"a hash index already exists at {dest}; remove it or pick "
+                            "another name")
     fmt = fmt or detect_format(src)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".part")
@@ -117,24 +109,10 @@ def import_hash_list(
         n_md5 = conn.execute("SELECT count(*) FROM md5").fetchone()[0]
         n_sha = conn.execute("SELECT count(*) FROM sha256").fetchone()[0]
         algorithms = tuple(a for a, n in (("md5", n_md5), ("sha256", n_sha)) if n)
-        info = HashSetInfo(
-            name,
-            version,
-            kind,
-            fmt,
-            count,
-            algorithms,
-            str(src.resolve()),
-            _file_sha256(src),
-            str(dest.resolve()),
-        )
-        meta = {
-            "schema": SCHEMA_VERSION,
-            **{
-                k: (",".join(v) if isinstance(v, tuple) else str(v))
-                for k, v in info.to_dict().items()
-            },
-        }
+        info = HashSetInfo(name, version, kind, fmt, count, algorithms, str(src.resolve()),
+                           _file_sha256(src), str(dest.resolve()))
+        meta = {"schema": SCHEMA_VERSION, **{k: (",".join(v) if isinstance(v, tuple) else str(v))
+                                             for k, v in info.to_dict().items()}}
         conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         conn.commit()
     except BaseException:
@@ -160,25 +138,16 @@ class HashIndex:
             self._conn.close()
             raise UserInputError(f"{path} is not a Sealbag hash index ({exc})") from exc
         self.info = HashSetInfo(
-            meta["name"],
-            meta["version"],
-            meta["kind"],
-            meta["format"],
-            int(meta["entry_count"]),
-            tuple(a for a in meta["algorithms"].split(",") if a),
-            meta["source_path"],
-            meta.get("source_sha256") or None,
-            str(path),
-        )
+            meta["name"], meta["version"], meta["kind"], meta["format"],
+            int(meta["entry_count"]), tuple(a for a in meta["algorithms"].split(",") if a),
+            meta["source_path"], meta.get("source_sha256") or None, str(path))
 
     def lookup(self, md5: str | None, sha256: str | None) -> str | None:
         """The listed name (or '') when either hash is in the set, else None."""
         for table, value in (("sha256", sha256), ("md5", md5)):
             if value:
-                row = self._conn.execute(
-                    f"SELECT name FROM {table} WHERE hash = ?",  # noqa: S608
-                    (bytes.fromhex(value),),
-                ).fetchone()
+                row = self._conn.execute(f"SELECT name FROM {table} WHERE hash = ?",  # noqa: S608
+                                         (bytes.fromhex(value),)).fetchone()
                 if row is not None:
                     return row[0] or ""
         return None

@@ -48,12 +48,8 @@ class HashMatcher:
         hit = self.match(record.md5, record.sha256)
         if hit is None:
             return record
-        return replace(
-            record,
-            notable=hit.kind == "known-bad",
-            known=hit.kind != "known-bad",
-            hash_set=hit.set_name,
-        )
+        return replace(record, notable=hit.kind == "known-bad", known=hit.kind != "known-bad",
+                       hash_set=hit.set_name)
 
 
 class MatchingSink(CatalogSink):

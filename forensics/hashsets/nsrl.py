@@ -21,9 +21,8 @@ class NsrlRds:
         p = Path(path)
         if not p.is_file():
             raise NotFoundError(f"NSRL database not found: {p}")
-        self._conn = sqlite3.connect(
-            f"file:{p}?mode=ro&immutable=1", uri=True, check_same_thread=False
-        )
+        self._conn = sqlite3.connect(f"file:{p}?mode=ro&immutable=1", uri=True,
+                                     check_same_thread=False)
         try:
             cols = {r[1].lower() for r in self._conn.execute("PRAGMA table_info(FILE)")}
         except sqlite3.DatabaseError as exc:
@@ -31,10 +30,8 @@ class NsrlRds:
             raise UserInputError(f"{p.name} is not an SQLite database ({exc})") from exc
         if not {"sha256", "md5"} <= cols:
             self._conn.close()
-            raise UserInputError(
-                f"{p.name} is not an NSRL RDSv3 database (no FILE table "
-                "with sha256 and md5 columns)"
-            )
+            raise UserInputError(f"{p.name} is not an NSRL RDSv3 database (no FILE table "
+                                 "with sha256 and md5 columns)")
         version = ""
         try:
             row = self._conn.execute("SELECT * FROM VERSION LIMIT 1").fetchone()
@@ -42,17 +39,9 @@ class NsrlRds:
         except sqlite3.DatabaseError:
             pass
         self._indexed = self._indexed_columns()
-        self.info = HashSetInfo(
-            name,
-            version,
-            "known",
-            "nsrl-rdsv3",
-            -1,
-            tuple(c for c in ("md5", "sha256") if c in cols),
-            str(p.resolve()),
-            None,
-            str(p.resolve()),
-        )
+        self.info = HashSetInfo(name, version, "known", "nsrl-rdsv3", -1,
+                                tuple(c for c in ("md5", "sha256") if c in cols),
+                                str(p.resolve()), None, str(p.resolve()))
 
     def _indexed_columns(self) -> set[str]:
         out: set[str] = set()
@@ -73,8 +62,7 @@ class NsrlRds:
             if value:
                 row = self._conn.execute(
                     f"SELECT file_name FROM FILE WHERE {column} = ? LIMIT 1",  # noqa: S608
-                    (value.upper(),),
-                ).fetchone()
+                    (value.upper(),)).fetchone()
                 if row is not None:
                     return str(row[0])
         return None

@@ -51,8 +51,7 @@ def detect_format(path: Path) -> str:
         return "csv"
     raise UserInputError(
         f"{path.name}: not a hashdeep, md5sum, sha256sum or CSV (with an md5 or sha256 column) "
-        "hash list; give --format"
-    )
+        "hash list; give --format")
 
 
 def read_rows(path: Path, fmt: str) -> Iterator[HashRow]:
@@ -72,9 +71,8 @@ def read_rows(path: Path, fmt: str) -> Iterator[HashRow]:
                 m = _SUM_LINE.match(line.rstrip("\r\n"))
                 if m and len(m["hash"]) == length:
                     h = m["hash"].lower()
-                    yield HashRow(
-                        h if length == 32 else None, h if length == 64 else None, m["name"]
-                    )
+                    yield HashRow(h if length == 32 else None, h if length == 64 else None,
+                                  m["name"])
         else:
             yield from _csv(fh, path)
 
@@ -93,9 +91,8 @@ def _hashdeep(fh: io.TextIOBase) -> Iterator[HashRow]:
             continue
         rec = dict(zip(columns, parts, strict=True))
         size = int(rec["size"]) if rec.get("size", "").isdigit() else None
-        row = HashRow(
-            _hex(rec.get("md5"), 32), _hex(rec.get("sha256"), 64), rec.get("filename"), size
-        )
+        row = HashRow(_hex(rec.get("md5"), 32), _hex(rec.get("sha256"), 64),
+                      rec.get("filename"), size)
         if row.md5 or row.sha256:
             yield row
 
@@ -105,16 +102,13 @@ def _csv(fh: io.TextIOBase, path: Path) -> Iterator[HashRow]:
     fields = {(f or "").strip().lower(): f for f in reader.fieldnames or []}
     md5_col = fields.get("md5")
     sha_col = fields.get("sha256") or fields.get("sha-256")
-    name_col = next(
-        (fields[k] for k in ("filename", "file_name", "name", "path") if k in fields), None
-    )
+    name_col = next((fields[k] for k in ("filename", "file_name", "name", "path") if k in fields),
+                    None)
     if not md5_col and not sha_col:
         raise UserInputError(f"{path.name}: the CSV header has no md5 or sha256 column")
     for rec in reader:
-        row = HashRow(
-            _hex(rec.get(md5_col) if md5_col else None, 32),
-            _hex(rec.get(sha_col) if sha_col else None, 64),
-            rec.get(name_col) if name_col else None,
-        )
+        row = HashRow(_hex(rec.get(md5_col) if md5_col else None, 32),
+                      _hex(rec.get(sha_col) if sha_col else None, 64),
+                      rec.get(name_col) if name_col else None)
         if row.md5 or row.sha256:
             yield row

@@ -30,57 +30,15 @@ from typing import Any
 from forensics.errors import BackEndError, UserInputError
 
 FS_TYPES = ("ext4", "fat16", "fat32", "ntfs")
-_WORDS = [
-    "report",
-    "invoice",
-    "notes",
-    "photo",
-    "budget",
-    "minutes",
-    "draft",
-    "scan",
-    "letter",
-    "contract",
-    "summary",
-    "backup",
-    "archive",
-    "list",
-    "plan",
-    "memo",
-]
-_NON_ASCII_WORDS = [
-    "résumé",
-    "Übersicht",
-    "данные",
-    "日本語",
-    "ملف",
-    "naïve",
-    "Ελληνικά",
-    "προσφορά",
-    "niño",
-    "façade",
-    "Zürich",
-    "год",
-]
-_DIR_WORDS = [
-    "Documents",
-    "Pictures",
-    "Accounts",
-    "Projects",
-    "old",
-    "misc",
-    "2023",
-    "Private",
-    "Downloads",
-    "Archive",
-]
+_WORDS = ["report", "invoice", "notes", "photo", "budget", "minutes", "draft", "scan",
+          "letter", "contract", "summary", "backup", "archive", "list", "plan", "memo"]
+_NON_ASCII_WORDS = ["résumé", "Übersicht", "данные", "日本語", "ملف", "naïve", "Ελληνικά",
+                    "προσφορά", "niño", "façade", "Zürich", "год"]
+_DIR_WORDS = ["Documents", "Pictures", "Accounts", "Projects", "old", "misc", "2023",
+              "Private", "Downloads", "Archive"]
 _PARTITION_TYPES = {"ext4": "83", "fat16": "e", "fat32": "c", "ntfs": "7"}
-_TOOLS = {
-    "ext4": ("mke2fs", "debugfs"),
-    "fat16": ("mkfs.vfat", "mcopy", "mdel"),
-    "fat32": ("mkfs.vfat", "mcopy", "mdel"),
-    "ntfs": ("mkntfs", "ntfscp"),
-}
+_TOOLS = {"ext4": ("mke2fs", "debugfs"), "fat16": ("mkfs.vfat", "mcopy", "mdel"),
+          "fat32": ("mkfs.vfat", "mcopy", "mdel"), "ntfs": ("mkntfs", "ntfscp")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,12 +134,8 @@ class AnswerKey:
 def _jpeg(rng: random.Random) -> bytes:
     """A small but well-formed baseline JPEG header + random scan data."""
     app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    dqt = (
-        b"\xff\xdb"
-        + struct.pack(">H", 67)
-        + b"\x00"
-        + bytes(rng.randrange(1, 50) for _ in range(64))
-    )
+    dqt = b"\xff\xdb" + struct.pack(">H", 67) + b"\x00" + bytes(rng.randrange(1, 50)
+                                                               for _ in range(64))
     sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, 8, 8, 1) + b"\x01\x11\x00"
     scan = bytes(b if b != 0xFF else 0x00 for b in rng.randbytes(rng.randrange(200, 3000)))
     sos = b"\xff\xda" + struct.pack(">HB", 8, 1) + b"\x01\x00\x00\x3f\x00"
@@ -190,33 +144,22 @@ def _jpeg(rng: random.Random) -> bytes:
 
 def _png(rng: random.Random) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
 
     w = h = rng.randrange(2, 16)
     raw = b"".join(b"\x00" + rng.randbytes(w * 3) for _ in range(h))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def _pdf(rng: random.Random) -> bytes:
     body = f"BT /F1 12 Tf 72 712 Td (case note {rng.randrange(10**6)}) Tj ET".encode()
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-        b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-        b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R>>endobj\n"
-        + f"4 0 obj<</Length {len(body)}>>stream\n".encode()
-        + body
-        + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    )
+    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+            b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+            b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 612 792]/Contents 4 0 R>>endobj\n"
+            + f"4 0 obj<</Length {len(body)}>>stream\n".encode() + body
+            + b"\nendstream endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
 
 
 def _text(rng: random.Random, size: int) -> bytes:
@@ -227,7 +170,7 @@ def _text(rng: random.Random, size: int) -> bytes:
         line = " ".join(rng.choice(words) for _ in range(rng.randrange(4, 14))) + "\n"
         out.append(line)
         length += len(line)
-    return "".join(out).encode()[: max(size, 1)]
+    return "".join(out).encode()[:max(size, 1)]
 
 
 def _content(rng: random.Random, kind: str, size: int) -> bytes:
@@ -242,13 +185,8 @@ def _content(rng: random.Random, kind: str, size: int) -> bytes:
     return rng.randbytes(size)
 
 
-_KIND_EXT = {
-    "image/jpeg": "jpg",
-    "image/png": "png",
-    "application/pdf": "pdf",
-    "text/plain": "txt",
-    "application/octet-stream": "bin",
-}
+_KIND_EXT = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf",
+             "text/plain": "txt", "application/octet-stream": "bin"}
 _DISGUISE_EXT = ["txt", "doc", "dll", "dat", "csv"]
 
 
@@ -272,21 +210,12 @@ def plan_files(spec: TrainingSpec) -> tuple[list[bytes], list[PlannedFile]]:
             dirs.append(parent + b"/" + name if parent else name)
     files: list[PlannedFile] = []
     used: set[bytes] = set()
-    kinds = [
-        "text/plain",
-        "text/plain",
-        "application/octet-stream",
-        "image/jpeg",
-        "image/png",
-        "application/pdf",
-    ]
+    kinds = ["text/plain", "text/plain", "application/octet-stream", "image/jpeg", "image/png",
+             "application/pdf"]
     for i in range(spec.files):
         disguised = i < spec.disguised
-        kind = (
-            rng.choice(["image/jpeg", "image/png", "application/pdf"])
-            if disguised
+        kind = rng.choice(["image/jpeg", "image/png", "application/pdf"]) if disguised \
             else rng.choice(kinds)
-        )
         ext = rng.choice(_DISGUISE_EXT) if disguised else _KIND_EXT[kind]
         pool = _WORDS + (_NON_ASCII_WORDS if spec.non_ascii else [])
         base = f"{rng.choice(pool)}_{i:05d}.{ext}".encode()
@@ -297,33 +226,22 @@ def plan_files(spec: TrainingSpec) -> tuple[list[bytes], list[PlannedFile]]:
         used.add(path.lower())
     for j in range(spec.large_files):
         size = rng.randrange(1 << 20, 8 << 20)
-        files.append(
-            PlannedFile(
-                f"large_{j:03d}.bin".encode(), rng.randbytes(size), "application/octet-stream"
-            )
-        )
+        files.append(PlannedFile(f"large_{j:03d}.bin".encode(), rng.randbytes(size),
+                                 "application/octet-stream"))
     if spec.undecodable and spec.fs_type == "ext4":
-        files.append(
-            PlannedFile(
-                b"undecodable_\xff\xfe_name.bin", rng.randbytes(300), "application/octet-stream"
-            )
-        )
+        files.append(PlannedFile(b"undecodable_\xff\xfe_name.bin", rng.randbytes(300),
+                                 "application/octet-stream"))
     if spec.fs_type != "ntfs":
-        candidates = [f for f in files[spec.disguised : spec.files]]
+        candidates = [f for f in files[spec.disguised:spec.files]]
         rng.shuffle(candidates)
-        for f in candidates[: spec.deleted]:
+        for f in candidates[:spec.deleted]:
             f.deleted = True
     else:
-        hosts = [f for f in files if not f.disguised][: spec.streams]
+        hosts = [f for f in files if not f.disguised][:spec.streams]
         for k, host in enumerate(hosts):
-            files.append(
-                PlannedFile(
-                    host.path_raw + f":stream{k}".encode(),
-                    _text(rng, rng.randrange(20, 400)),
-                    "text/plain",
-                    stream_of=host.path_raw,
-                )
-            )
+            files.append(PlannedFile(host.path_raw + f":stream{k}".encode(),
+                                     _text(rng, rng.randrange(20, 400)), "text/plain",
+                                     stream_of=host.path_raw))
     return dirs[1:], files
 
 
@@ -336,9 +254,8 @@ def _run(args: list[str], **kw: Any) -> None:
     try:
         subprocess.run(args, check=True, capture_output=True, env=env, **kw)
     except FileNotFoundError as exc:
-        raise BackEndError(
-            f"{args[0]} is not installed (apt-get install the package that provides it)"
-        ) from exc
+        raise BackEndError(f"{args[0]} is not installed (apt-get install the package that "
+                           f"provides it)") from exc
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         raise BackEndError(f"{args[0]} failed: {detail[-1] if detail else exc}") from exc
@@ -420,137 +337,67 @@ def build_image(spec: TrainingSpec, out_path: str | os.PathLike[str]) -> AnswerK
         while chunk := fh.read(1 << 20):
             sha.update(chunk)
     key = AnswerKey(
-        spec=spec.to_dict(),
-        image=out.name,
-        image_size=out.stat().st_size,
-        image_sha256=sha.hexdigest(),
-        fs_type=spec.fs_type,
-        partition_offset=offset,
+        spec=spec.to_dict(), image=out.name, image_size=out.stat().st_size,
+        image_sha256=sha.hexdigest(), fs_type=spec.fs_type, partition_offset=offset,
         directories=[d.decode("utf-8", "backslashreplace") for d in dirs],
-        files=sorted((f.key() for f in files), key=lambda k: k["path_raw_hex"]),
-        notes=notes,
+        files=sorted((f.key() for f in files), key=lambda k: k["path_raw_hex"]), notes=notes,
         tools={t: _tool_version(t) for t in _TOOLS[spec.fs_type]},
     )
     Path(str(out) + ".answers.json").write_text(
         json.dumps(key.to_dict(), ensure_ascii=False, indent=2, sort_keys=True) + "\n",
-        encoding="utf-8",
-    )
+        encoding="utf-8")
     return key
 
 
-def _build_ext4(
-    spec: TrainingSpec,
-    stage: Path,
-    img: Path,
-    size: int,
-    files: list[PlannedFile],
-    n_dirs: int,
-    rng: random.Random,
-    notes: list[str],
-) -> None:
+def _build_ext4(spec: TrainingSpec, stage: Path, img: Path, size: int,
+                files: list[PlannedFile], n_dirs: int, rng: random.Random,
+                notes: list[str]) -> None:
     fs_uuid = str(uuid.UUID(int=rng.getrandbits(128)))
     hash_seed = str(uuid.UUID(int=rng.getrandbits(128)))
-    _run(
-        [
-            "mke2fs",
-            "-q",
-            "-t",
-            "ext4",
-            "-b",
-            "4096",
-            "-N",
-            str(len(files) + n_dirs + 2000),
-            "-U",
-            fs_uuid,
-            "-E",
-            f"hash_seed={hash_seed},root_owner=0:0",
-            "-L",
-            "TRAINING",
-            "-d",
-            str(stage),
-            "-F",
-            str(img),
-            f"{size // 1024}k",
-        ],
-        env={"E2FSPROGS_FAKE_TIME": str(1_600_000_000 + spec.seed % 100_000_000)},
-    )
+    _run(["mke2fs", "-q", "-t", "ext4", "-b", "4096", "-N", str(len(files) + n_dirs + 2000),
+          "-U", fs_uuid, "-E", f"hash_seed={hash_seed},root_owner=0:0", "-L", "TRAINING",
+          "-d", str(stage), "-F", str(img), f"{size // 1024}k"],
+         env={"E2FSPROGS_FAKE_TIME": str(1_600_000_000 + spec.seed % 100_000_000)})
     commands: list[bytes] = []
     for f in files:
         if f.deleted:
             commands.append(b'rm "/' + f.path_raw + b'"')
     if spec.directory_loop:
-        parent = next(
-            (f.path_raw.rsplit(b"/", 1)[0] for f in files if b"/" in f.path_raw and not f.deleted),
-            None,
-        )
+        parent = next((f.path_raw.rsplit(b"/", 1)[0] for f in files
+                       if b"/" in f.path_raw and not f.deleted), None)
         if parent is not None:
             commands.append(b'ln "/' + parent + b'" "/' + parent + b'/loop_to_parent"')
-            notes.append(
-                f"directory loop: /{parent.decode('utf-8', 'replace')}/loop_to_parent "
-                "is a hard link to its own parent folder"
-            )
+            notes.append(f"directory loop: /{parent.decode('utf-8', 'replace')}/loop_to_parent "
+                         "is a hard link to its own parent folder")
     if commands:
         script = stage.parent / "debugfs.cmd"
         script.write_bytes(b"\n".join(commands) + b"\n")
         _run(["debugfs", "-w", "-f", str(script), str(img)])
     if any(f.deleted for f in files):
-        notes.append(
-            "ext4 clears the block map of deleted files: names and sizes remain, "
-            "contents are usually not recoverable"
-        )
+        notes.append("ext4 clears the block map of deleted files: names and sizes remain, "
+                     "contents are usually not recoverable")
 
 
-def _build_fat(
-    spec: TrainingSpec,
-    stage: Path,
-    img: Path,
-    size: int,
-    files: list[PlannedFile],
-    rng: random.Random,
-) -> None:
+def _build_fat(spec: TrainingSpec, stage: Path, img: Path, size: int,
+               files: list[PlannedFile], rng: random.Random) -> None:
     bits = "32" if spec.fs_type == "fat32" else "16"
-    _run(
-        [
-            "mkfs.vfat",
-            "-C",
-            "-F",
-            bits,
-            "-n",
-            "TRAINING",
-            "-i",
-            f"{rng.getrandbits(32):08X}",
-            "--invariant",
-            str(img),
-            str(size // 1024),
-        ]
-    )
+    _run(["mkfs.vfat", "-C", "-F", bits, "-n", "TRAINING", "-i", f"{rng.getrandbits(32):08X}",
+          "--invariant", str(img), str(size // 1024)])
     entries = sorted(os.listdir(stage))
     if entries:
         _run(["mcopy", "-s", "-m", "-i", str(img), *[str(stage / e) for e in entries], "::/"])
     doomed = [f for f in files if f.deleted]
     for start in range(0, len(doomed), 200):
-        _run(
-            [
-                "mdel",
-                "-i",
-                str(img),
-                *["::/" + f.path_raw.decode("utf-8") for f in doomed[start : start + 200]],
-            ]
-        )
+        _run(["mdel", "-i", str(img),
+              *["::/" + f.path_raw.decode("utf-8") for f in doomed[start:start + 200]]])
 
 
-def _build_ntfs(
-    spec: TrainingSpec,
-    stage: Path,
-    img: Path,
-    size: int,
-    files: list[PlannedFile],
-    rng: random.Random,
-    notes: list[str],
-) -> None:
+def _build_ntfs(spec: TrainingSpec, stage: Path, img: Path, size: int,
+                files: list[PlannedFile], rng: random.Random, notes: list[str]) -> None:
     with img.open("wb") as fh:
         fh.truncate(size)
-    _run(["mkntfs", "-q", "-F", "-f", "-L", "TRAINING", "-s", "512", "-c", "4096", "-T", str(img)])
+    _run(["mkntfs", "-q", "-F", "-f", "-L", "TRAINING", "-s", "512", "-c", "4096",
+          "-T", str(img)])
     for f in files:
         if f.stream_of is None:
             _run(["ntfscp", "-f", str(img), str(stage / f.path_raw.decode()), f.path])
@@ -560,10 +407,8 @@ def _build_ntfs(
             src.write_bytes(f.content)
             host, _, stream = f.path_raw.rpartition(b":")
             _run(["ntfscp", "-f", "-N", stream.decode(), str(img), str(src), host.decode()])
-    notes.append(
-        "NTFS images are built without mounting: files are in the root folder only "
-        "and none is deleted"
-    )
+    notes.append("NTFS images are built without mounting: files are in the root folder only "
+                 "and none is deleted")
 
 
 def _partition(spec: TrainingSpec, fs_img: Path, out: Path, offset: int) -> None:
@@ -571,11 +416,9 @@ def _partition(spec: TrainingSpec, fs_img: Path, out: Path, offset: int) -> None
     total = offset + fs_size + (1 << 20)
     with out.open("wb") as fh:
         fh.truncate(total)
-    layout = (
-        f"label: dos\nlabel-id: 0x{spec.seed & 0xFFFFFFFF:08x}\n"
-        f"start={offset // 512}, size={fs_size // 512}, "
-        f"type={_PARTITION_TYPES[spec.fs_type]}\n"
-    )
+    layout = (f"label: dos\nlabel-id: 0x{spec.seed & 0xFFFFFFFF:08x}\n"
+              f"start={offset // 512}, size={fs_size // 512}, "
+              f"type={_PARTITION_TYPES[spec.fs_type]}\n")
     _run(["sfdisk", "--no-reread", "--no-tell-kernel", "-q", str(out)], input=layout.encode())
     with fs_img.open("rb") as src, out.open("r+b") as dst:
         dst.seek(offset)
