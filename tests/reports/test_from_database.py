@@ -581,12 +581,12 @@ def test_demo_ends_with_a_bundle_from_the_database(tmp_path: Path, capsys) -> No
 
 def test_bundle_from_real_imaging_and_catalog(database_url: str, tmp_path: Path) -> None:
     """A generated FAT image imaged and catalogued by the engines, then bundled."""
-    casestore = pytest.importorskip("forensics.imaging.casestore")
-    catalog_store = pytest.importorskip("forensics.cataloging.store")
-    catalog_engine = pytest.importorskip("forensics.cataloging.engine")
-    training = pytest.importorskip("forensics.training.imagebuilder")
     from forensics.casework.exhibits import get_exhibit_row
+    from forensics.cataloging import engine as catalog_engine
+    from forensics.cataloging import store as catalog_store
     from forensics.demo import ensure_demo_case
+    from forensics.imaging import casestore
+    from forensics.training import imagebuilder as training
 
     db = open_database(database_url)
     try:
