@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,12 +9,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from forensics.casework.attachments import store_attachment
 from forensics.casework.audit import record_audit
 from forensics.casework.cases import get_case_row
 from forensics.casework.people import find_person
 from forensics.casework.views import ExhibitView
 from forensics.database.enums import ExhibitType, SourceCategory
-from forensics.database.models import Attachment, Exhibit
+from forensics.database.models import Exhibit
 from forensics.errors import ConflictError, NotFoundError, UserInputError
 from forensics.store import EvidenceStore
 from forensics.timeutil import parse_local_time
@@ -145,7 +145,9 @@ def add_exhibit(
         if store is None or not case.store_path:
             raise UserInputError("this case has no evidence folder to keep photos in")
         for photo in data.photos:
-            exhibit.photos.append(_attachment(session, Path(case.store_path), Path(photo)))
+            exhibit.photos.append(
+                store_attachment(session, Path(case.store_path), Path(photo))
+            )
     session.add(exhibit)
     session.flush()
     record_audit(
@@ -157,22 +159,6 @@ def add_exhibit(
         details={"description": exhibit.description, "photos": len(data.photos)},
     )
     return ExhibitView.of(_load(session, exhibit.id))
-
-
-def _attachment(session: Session, case_folder: Path, source: Path) -> Attachment:
-    stored = EvidenceStore.add_attachment(case_folder, source)
-    existing = session.scalar(select(Attachment).where(Attachment.sha256 == stored.sha256))
-    if existing:
-        return existing
-    att = Attachment(
-        sha256=stored.sha256,
-        size=stored.size,
-        media_type=mimetypes.guess_type(source.name)[0],
-        original_name=stored.original_name,
-        stored_path=str(case_folder / stored.relative_path),
-    )
-    session.add(att)
-    return att
 
 
 def _load(session: Session, pk: int) -> Exhibit:

@@ -67,7 +67,8 @@ def exported(tmp_path_factory):
         add(s, led, "exported", "chen", 210, exhibit=child, details={"export_sha256": "ef" * 32})
         wrong = add(s, led, "note", "ben", 300, remarks="seal S-9")
         add(s, led, "correction", "ben", 301, corrects=wrong, remarks="seal is S-1")
-        result = export_custody(s, case, folder / "out" / "custody.jsonl")
+        chen = led.keys[led.people["chen"]]  # the examiner signs the export header
+        result = export_custody(s, case, folder / "out" / "custody.jsonl", signer=chen)
     keys = dict(led.keys)
     led.db.close()
     lines = result.path.read_text(encoding="utf-8").splitlines()
