@@ -50,7 +50,22 @@ EVENT_KEYS = frozenset((
 
 
 class Broken(Exception):
-    """A check failed; the message says which and why."""
+    """A check failed; the message says which and why, ``where`` says where."""
+
+    def __init__(self, reason, **where):
+        super().__init__(reason)
+        self.where = where
+
+
+def signature_ok(public_hex, signature, data):
+    try:
+        if not is_hex(signature, 128):
+            return False
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(public_hex)).verify(
+            bytes.fromhex(signature), data)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def canonical_bytes(obj):
@@ -178,8 +193,7 @@ def continuity_violations(chain, ev, parent_time):
         found.append(f"{action} by {name_of(handler)}, but the exhibit was held by "
                      f"{name_of(chain.holder)} (check it out to them first)")
     algorithm, value = ev["hash_algorithm"], ev["hash_value"]
-    if value is not None and not (isinstance(value, str) and value
-                                  and set(value) <= set("0123456789abcdef")):
+    if value is not None and not (isinstance(value, str) and is_hex(value, len(value)) and value):
         found.append("the hash value must be lower-case hexadecimal")
     elif value is not None and (not isinstance(algorithm, str) or algorithm not in DIGESTS):
         found.append("a hash value needs a known hash algorithm (" + ", ".join(DIGESTS) + ")")
@@ -278,13 +292,8 @@ def check_event(ev, entry_hash, signature, chain, chains, keys):
         raise Broken("recorded before its signing key was created")
     if key["revoked_at"] is not None and ev["recorded_at"] >= key["revoked_at"]:
         raise Broken("signed with a key after it was revoked")
-    try:
-        if not is_hex(signature, 128):
-            raise InvalidSignature
-        public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(key["public_key"]))
-        public.verify(bytes.fromhex(signature), canonical_bytes(ev))
-    except InvalidSignature:
-        raise Broken("the signature does not verify") from None
+    if not signature_ok(key["public_key"], signature, canonical_bytes(ev)):
+        raise Broken("the signature does not verify")
     parent_time = None
     link = ev["derived_from"]
     if chain.count == 0 and link is not None:
@@ -309,66 +318,48 @@ def check_header(header, keys, key_lines, signers):
     if key is None:
         raise Broken("the export header is signed by a key that is not in the file")
     body = {k: v for k, v in header.items() if k != "signature"}
-    try:
-        if not is_hex(header["signature"], 128):
-            raise InvalidSignature
-        Ed25519PublicKey.from_public_bytes(bytes.fromhex(key["public_key"])).verify(
-            bytes.fromhex(header["signature"]), canonical_bytes(body))
-    except InvalidSignature:
-        raise Broken("the export header signature does not verify (the header was altered)") \
-            from None
+    if not signature_ok(key["public_key"], header["signature"], canonical_bytes(body)):
+        raise Broken("the export header signature does not verify (the header was altered)")
     if header["signer"] not in signers and not str(
             key["person"].get("id_number") or "").startswith("sealbag-ws:"):
         raise Broken("the export header is signed by a key that signed no event in the file "
                      "and is not a Sealbag workstation key")
-    listed = {fp: hashlib.sha256(line.encode()).hexdigest() for fp, line in key_lines.items()}
-    if header["keys"] != listed:
+    if header["keys"] != {fp: hashlib.sha256(line.encode()).hexdigest()
+                          for fp, line in key_lines.items()}:
         raise Broken("the key records differ from those the export header lists "
                      "(a key was added, removed or altered)")
+    if not isinstance(header["heads"], dict):
+        raise Broken("the export header has no heads")
 
 
-def verify_lines(lines):
-    """Check every record; returns a report dict (``valid`` says whether all holds)."""
-    keys, chains, key_lines = {}, {}, {}
-    report = {"valid": False, "events": 0, "chains": {}, "exceptions": [], "warnings": [],
-              "first_broken": None, "header_signer": None}
-    records = []
+def check_all(lines, report):
+    """Check every line; raises :class:`Broken` (with ``where``) at the first failure."""
+    keys, chains, key_lines, records = {}, {}, {}, []
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
             rec = strict_loads(line)
         except (ValueError, RecursionError) as exc:
-            report["first_broken"] = {"line": number, "reason": f"not a valid custody record "
-                                                                f"({exc})"}
-            return report
+            raise Broken(f"not a valid custody record ({exc})", line=number) from None
         if not isinstance(rec, dict):
-            report["first_broken"] = {"line": number, "reason": "not a JSON object"}
-            return report
+            raise Broken("not a JSON object", line=number)
         if canonical_bytes(rec) != line.encode():
-            report["first_broken"] = {"line": number, "exhibit": rec.get("exhibit"),
-                                      "sequence": rec.get("sequence"), "reason":
-                                      "the line is not in canonical form (it was edited)"}
-            return report
+            raise Broken("the line is not in canonical form (it was edited)", line=number,
+                         exhibit=rec.get("exhibit"), sequence=rec.get("sequence"))
         records.append((number, rec))
     if not records or records[0][1].get("type") != "custody-export":
-        report["first_broken"] = {"line": 1, "reason": "the first line is not the export header"}
-        return report
-    header = records[0][1]
+        raise Broken("the first line is not the export header", line=1)
     for number, rec in records[1:]:
         if rec.get("type") == "custody-export":
-            report["first_broken"] = {"line": number, "reason": "a second export header"}
-            return report
+            raise Broken("a second export header", line=number)
         if rec.get("type") == "key":
             try:
                 check_key(rec, keys)
-            except Broken as exc:
-                report["first_broken"] = {"line": number, "reason": str(exc)}
-                return report
             except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-                report["first_broken"] = {"line": number,
-                                          "reason": f"malformed key record ({type(exc).__name__})"}
-                return report
+                raise Broken(f"malformed key record ({type(exc).__name__})", line=number) from None
+            except Broken as exc:
+                raise Broken(str(exc), line=number) from None
             key_lines[rec["fingerprint"]] = canonical_bytes(rec).decode()
     for number, rec in records[1:]:
         kind = rec.get("type")
@@ -376,20 +367,17 @@ def verify_lines(lines):
         if kind == "key":
             continue
         if kind != "custody-event":
-            report["first_broken"] = dict(where, reason=f"unknown record type {kind!r}")
-            return report
+            raise Broken(f"unknown record type {kind!r}", **where)
         ev = dict(rec)
         entry_hash, signature = ev.pop("entry_hash", None), ev.pop("signature", None)
         chain = chains.setdefault((ev.get("case"), ev.get("exhibit")), Chain())
         try:
             check_event(ev, entry_hash, signature, chain, chains, keys)
-        except Broken as exc:
-            report["first_broken"] = dict(where, entry_hash=entry_hash, reason=str(exc))
-            return report
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-            report["first_broken"] = dict(where, entry_hash=entry_hash,
-                                          reason=f"malformed event ({type(exc).__name__})")
-            return report
+            raise Broken(f"malformed event ({type(exc).__name__})", entry_hash=entry_hash,
+                         **where) from None
+        except Broken as exc:
+            raise Broken(str(exc), entry_hash=entry_hash, **where) from None
         if ev["exception"]:
             report["exceptions"].append(dict(where, justification=ev["exception_justification"],
                                              violations=ev["violations"]))
@@ -400,30 +388,34 @@ def verify_lines(lines):
         report["events"] += 1
     for (case, exhibit), chain in chains.items():
         report["chains"][exhibit] = {"case": case, "events": chain.count, "head": chain.head}
-    signers = {rec.get("signer") for _, rec in records if rec.get("type") == "custody-event"}
+    header = records[0][1]
     try:
-        check_header(header, keys, key_lines, signers)
-        heads = header["heads"]
-        if not isinstance(heads, dict):
-            raise Broken("the export header has no heads")
-    except Broken as exc:
-        report["first_broken"] = {"line": 1, "reason": str(exc)}
-        return report
+        check_header(header, keys, key_lines,
+                     {r.get("signer") for _, r in records if r.get("type") == "custody-event"})
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        report["first_broken"] = {"line": 1, "reason": f"malformed export header "
-                                                       f"({type(exc).__name__})"}
-        return report
+        raise Broken(f"malformed export header ({type(exc).__name__})", line=1) from None
+    except Broken as exc:
+        raise Broken(str(exc), line=1) from None
+    heads = header["heads"]
     for exhibit in set(heads) | set(report["chains"]):
         mine, head = report["chains"].get(exhibit), heads.get(exhibit)
         if not isinstance(head, dict) or mine is None or mine["events"] != head.get(
-            "sequence"
-        ) or mine["head"] != head.get("entry_hash"):
-            report["first_broken"] = {"line": 1, "exhibit": exhibit, "reason":
-                                      "the chain does not end at the head named in the export "
-                                      "header (events were removed or added)"}
-            return report
+                "sequence") or mine["head"] != head.get("entry_hash"):
+            raise Broken("the chain does not end at the head named in the export header "
+                         "(events were removed or added)", line=1, exhibit=exhibit)
     report["header_signer"] = {"fingerprint": header["signer"],
                                "person": keys[header["signer"]]["person"]}
+
+
+def verify_lines(lines):
+    """Check every record; returns a report dict (``valid`` says whether all holds)."""
+    report = {"valid": False, "events": 0, "chains": {}, "exceptions": [], "warnings": [],
+              "first_broken": None, "header_signer": None}
+    try:
+        check_all(lines, report)
+    except Broken as exc:
+        report["first_broken"] = dict(exc.where, reason=str(exc))
+        return report
     report["valid"] = True
     return report
 

@@ -293,4 +293,5 @@ def test_standalone_verifier_imports_nothing_from_sealbag():
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert imported <= {"__future__", "hashlib", "json", "sys", "datetime", "cryptography"}
-    assert len(source.splitlines()) < 350
+    # small enough to read in one sitting (it grew with the signed header and strict lines)
+    assert len(source.splitlines()) < 480
