@@ -354,6 +354,8 @@ def check_all(lines, report):
         if rec.get("type") == "custody-export":
             raise Broken("a second export header", line=number)
         if rec.get("type") == "key":
+            if isinstance(rec.get("fingerprint"), str) and rec["fingerprint"] in key_lines:
+                raise Broken("a key is listed twice", line=number)
             try:
                 check_key(rec, keys)
             except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:

@@ -466,6 +466,8 @@ def verify_lines(lines: Iterable[str]) -> VerifyReport:
         if kind == "custody-export":
             return fail(number, "a second export header")
         if kind == "key":
+            if isinstance(rec.get("fingerprint"), str) and rec["fingerprint"] in key_lines:
+                return fail(number, "a key is listed twice")
             try:
                 checker.add_key(rec)
             except _Broken as exc:
