@@ -191,3 +191,20 @@ def test_hands_on_actions_need_the_holder_and_automatic_events_use_the_operator(
         report = verify_chain(s, case)
         assert report.valid, report.first_broken
         assert len(report.exceptions) == 1
+
+
+def test_one_attachment_row_per_content_for_exhibit_photos_and_custody_scans(
+    sqlite_ledger, tmp_path
+):
+    from forensics.casework.attachments import store_attachment
+
+    scan = tmp_path / "seal.jpg"
+    scan.write_bytes(b"\xff\xd8 seal photo")
+    copy = tmp_path / "again.jpg"
+    copy.write_bytes(scan.read_bytes())
+    with sqlite_ledger.db.session() as s:
+        first = store_attachment(s, tmp_path / "case", scan)
+        s.flush()
+        second = store_attachment(s, tmp_path / "case", copy)
+        assert first is second and first.media_type == "image/jpeg"
+        assert (tmp_path / "case").is_dir() and first.stored_path.startswith(str(tmp_path))
