@@ -150,7 +150,17 @@ def run_demo(
         remove_sqlite_files(db_path)
     url = f"sqlite:///{db_path}"
     store = EvidenceStore(out_dir / "store")
-    steps = [("case", _step_case), ("custody", _step_custody)]
+    if store.root.exists():
+        import shutil
+
+        shutil.rmtree(store.root)  # the demo starts from nothing on every run
+    steps = [
+        ("case", _step_case),
+        ("custody", _step_custody),
+        ("media", _step_media),
+        ("acquire", _step_acquire),
+        ("ledger", _step_ledger),
+    ]
     summary = DemoSummary(database_url=url, case_reference=DEMO_REFERENCE, store_path=None)
     with open_database(url) as db:
         for index, (name, step) in enumerate(steps):
@@ -186,3 +196,74 @@ def _step_custody(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str
         examiner="DEMO-EX-1",
     )
     return {"status": "done", **result}
+
+
+DEMO_MEDIA = "seized-media/EX-001-usb.dd"
+
+
+def _step_media(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:
+    """Generate the 'seized' USB drive of EX-001: FAT32 with deleted and disguised files."""
+    from forensics.training import TrainingSpec, build_image
+
+    image = out_dir / DEMO_MEDIA
+    image.parent.mkdir(parents=True, exist_ok=True)
+    image.unlink(missing_ok=True)
+    key = build_image(
+        TrainingSpec(seed=2026, fs_type="fat32", files=40, deleted=5, disguised=4), image
+    )
+    return {
+        "status": "done",
+        "image": str(image),
+        "answer_key": str(image) + ".answers.json",
+        "files": len(key.files),
+    }
+
+
+def _step_acquire(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:
+    """Image the generated drive into the case's evidence folder (E01 when ewf-tools is there)."""
+    import shutil
+
+    from forensics.imaging.casestore import acquire_for_case
+
+    warnings: list[str] = []
+    fmt = "e01" if shutil.which("ewfacquirestream") else "raw"
+    record = acquire_for_case(
+        db,
+        DEMO_REFERENCE,
+        "EX-001",
+        out_dir / DEMO_MEDIA,
+        examiner="DEMO-EX-1",
+        fmt=fmt,
+        verify=True,
+        on_warning=warnings.append,
+    )
+    return {
+        "status": "done",
+        "format": fmt,
+        "state": record.state,
+        "sha256": record.source_hashes.get("sha256"),
+        "verification": record.verification.result if record.verification else None,
+        "image": str(Path(record.output_dir) / record.image_name),
+        "warnings": warnings,
+    }
+
+
+def _step_ledger(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:
+    """Verify every custody chain and export the final ledger with its standalone verifier."""
+    from forensics.custody import export_custody, verify_chain
+
+    folder = out_dir / "custody" / "final"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "custody.jsonl"
+    target.unlink(missing_ok=True)
+    with db.session() as session:
+        case = session.scalars(select(Case).where(Case.reference == DEMO_REFERENCE)).one()
+        report = verify_chain(session, case)
+        exported = export_custody(session, case, target)
+    return {
+        "status": "done" if report.valid else "broken",
+        "events": report.events,
+        "export": str(target),
+        "export_sha256": exported.sha256,
+        "check": f"python3 {folder / 'standalone_verifier.py'} {target}",
+    }

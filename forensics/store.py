@@ -55,6 +55,7 @@ class StoredAttachment:
     size: int
     relative_path: str
     original_name: str
+    created: bool = False
 
 
 class EvidenceStore:
@@ -64,9 +65,20 @@ class EvidenceStore:
         self.root = (root or default_store_root()).absolute()
 
     def create_case_folder(self, reference: str, case_id: int) -> Path:
-        """Create (or reuse) the folder tree of a case and return it."""
-        folder = self.root / f"{safe_folder_name(reference)}-{case_id}"
+        """Create a new, empty folder tree for a case and return it."""
+        base = f"{safe_folder_name(reference)}-{case_id}"
         try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            # never share a folder with a case of another database: take a fresh name
+            for attempt in range(1, 1000):
+                folder = self.root / (base if attempt == 1 else f"{base}-{attempt}")
+                try:
+                    folder.mkdir()
+                    break
+                except FileExistsError:
+                    continue
+            else:
+                raise UserInputError(f"too many folders named {base}* in {self.root}")
             for sub in CASE_SUBFOLDERS:
                 (folder / sub).mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -101,4 +113,5 @@ class EvidenceStore:
                 raise UserInputError(f"{source} changed while it was being copied; try again")
             tmp.chmod(0o444)
             os.replace(tmp, target)
+            return StoredAttachment(digest, size, rel.as_posix(), source.name, created=True)
         return StoredAttachment(digest, size, rel.as_posix(), source.name)

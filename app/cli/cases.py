@@ -10,12 +10,10 @@ from app.cli.common import database, db_option, echo_json, json_option, print_ta
 from forensics.casework.cases import (
     CaseInput,
     create_case,
-    discard_empty_case_folder,
     get_case,
     list_cases,
     parse_offence,
 )
-from forensics.casework.views import CaseView
 from forensics.store import EvidenceStore
 from forensics.timeutil import to_local
 
@@ -73,15 +71,8 @@ def case_new(
         description=description,
         offences=tuple(parse_offence(o) for o in offences),
     )
-    with database(db_url) as db:
-        view: CaseView | None = None
-        try:
-            with db.session() as session:
-                view = create_case(session, data, EvidenceStore(store_root))
-        except BaseException:
-            if view is not None:
-                discard_empty_case_folder(view)
-            raise
+    with database(db_url) as db, db.session() as session:
+        view = create_case(session, data, EvidenceStore(store_root))
     if as_json:
         echo_json(view.to_dict())
     else:
@@ -93,7 +84,7 @@ def case_new(
 @json_option
 def case_list(db_url: str | None, as_json: bool) -> None:
     """List every case."""
-    with database(db_url) as db, db.session() as session:
+    with database(db_url, create=False) as db, db.session() as session:
         cases = list_cases(session)
     if as_json:
         echo_json([c.to_dict() for c in cases])
@@ -136,7 +127,7 @@ def case_show(
     ref = reference or case_ref
     if not ref:
         raise click.UsageError("give the case reference: sealbag case show REF")
-    with database(db_url) as db, db.session() as session:
+    with database(db_url, create=False) as db, db.session() as session:
         view = get_case(session, ref)
     if as_json:
         echo_json(view.to_dict())

@@ -25,6 +25,17 @@ EXIT_CANCELLED = 130
 
 def run_cli(group: click.Group, argv: list[str]) -> int:
     """Run the click group, turning expected failures into one-line errors."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            click.echo(
+                f"sealbag: error: the argument {shown!r} is not valid UTF-8 text; "
+                "retype it (Sealbag stores every text as UTF-8)",
+                err=True,
+            )
+            return EXIT_USAGE
     try:
         result = group.main(args=argv, prog_name="sealbag", standalone_mode=False)
         # with standalone_mode=False, click returns ctx.exit(n)'s code instead of exiting
@@ -56,7 +67,10 @@ def run_cli(group: click.Group, argv: list[str]) -> int:
         )
         return EXIT_ERROR
     except Exception as exc:  # a bug: keep the traceback, show one line
-        log = _write_crash_log()
+        try:
+            log: Path | str = _write_crash_log()
+        except OSError:
+            log = "no log: the data folder is not writable"
         click.echo(
             f"sealbag: internal error: {type(exc).__name__}: {exc} "
             f"(details in {log}); please report it",
@@ -203,11 +217,18 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def database(db_url: str | None) -> Iterator[Any]:
-    """Open the case database for one command and close it afterwards."""
-    from forensics.database import open_database
+def database(db_url: str | None, *, create: bool = True) -> Iterator[Any]:
+    """Open the case database for one command and close it afterwards.
 
-    db = open_database(db_url)
+    ``create=False`` is for commands that only read: a mistyped path then gives
+    an error instead of a new, empty database.
+    """
+    from forensics.database import open_database
+    from forensics.errors import UserInputError
+
+    if db_url and db_url.strip().lower() in ("sqlite://", "sqlite:///:memory:", ":memory:"):
+        raise UserInputError("an in-memory database keeps nothing; give a file or server URL")
+    db = open_database(db_url, create=create)
     try:
         if db.backup_path is not None:
             click.echo(

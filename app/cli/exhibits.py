@@ -132,7 +132,7 @@ def exhibit_add(
 @json_option
 def exhibit_list(case_ref: str, db_url: str | None, as_json: bool) -> None:
     """List the exhibits of a case."""
-    with database(db_url) as db, db.session() as session:
+    with database(db_url, create=False) as db, db.session() as session:
         exhibits = list_exhibits(session, case_ref)
     if as_json:
         echo_json([e.to_dict() for e in exhibits])
@@ -180,7 +180,7 @@ def exhibit_show(
     ex_id = exhibit_id or exhibit_opt
     if not ex_id:
         raise click.UsageError("give the exhibit ID: sealbag exhibit show --case REF EX-001")
-    with database(db_url) as db, db.session() as session:
+    with database(db_url, create=False) as db, db.session() as session:
         view = get_exhibit(session, case_ref, ex_id)
     if as_json:
         echo_json(view.to_dict())

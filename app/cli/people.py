@@ -55,7 +55,7 @@ def person_add(
 @json_option
 def person_list(db_url: str | None, as_json: bool) -> None:
     """List everyone registered."""
-    with database(db_url) as db, db.session() as session:
+    with database(db_url, create=False) as db, db.session() as session:
         people = list_people(session)
     if as_json:
         echo_json([p.to_dict() for p in people])

@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("Sealbag")
     try:
         db = open_database(args.db)
-        if args.demo_if_empty:
+        # the demo case only ever goes into a local SQLite file, never a lab's server
+        if args.demo_if_empty and db.dialect == "sqlite":
             ensure_demo_case(db, EvidenceStore())
     except ForensicsError as exc:
         QMessageBox.critical(None, "Sealbag", str(exc))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forensics.database.models import Attachment
+from forensics.database.session import track_new_file
 from forensics.store import EvidenceStore, default_store_root
 
 
@@ -28,6 +29,8 @@ def store_attachment(session: Session, case_folder: Path | None, source: Path) -
     """
     folder = case_folder if case_folder is not None else default_store_root() / "unfiled"
     stored = EvidenceStore.add_attachment(folder, source)
+    if stored.created:
+        track_new_file(session, folder / stored.relative_path)
     existing = session.scalar(select(Attachment).where(Attachment.sha256 == stored.sha256))
     if existing is not None:
         return existing

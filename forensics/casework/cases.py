@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from forensics.casework.audit import record_audit
+from forensics.casework.validation import check_lengths
 from forensics.casework.views import CaseView
 from forensics.database.enums import CaseStage
 from forensics.database.models import Case, Exhibit, Offence
+from forensics.database.session import track_new_file
 from forensics.errors import ConflictError, NotFoundError, UserInputError
 from forensics.store import EvidenceStore
 from forensics.timeutil import zone
@@ -72,9 +72,9 @@ def parse_stage(text: str) -> CaseStage:
 def create_case(session: Session, data: CaseInput, store: EvidenceStore) -> CaseView:
     """Open a case and create its evidence folder.
 
-    The folder is created before the transaction commits; if anything fails
-    the caller's transaction rolls back and a newly made, still-empty folder
-    is removed, so nothing is half-written.
+    The folder is created before the transaction commits and removed again
+    (while still empty) if the transaction rolls back, so nothing is
+    half-written.
 
     Raises:
         UserInputError: a required field is empty or a value is invalid.
@@ -120,22 +120,17 @@ def create_case(session: Session, data: CaseInput, store: EvidenceStore) -> Case
             for i, o in enumerate(data.offences)
         ],
     )
+    check_lengths(case, {"country_code": "--country"})
+    for offence in case.offences:
+        check_lengths(offence, {"name": "--offence", "statute": "--offence (statute part)"})
     session.add(case)
     session.flush()
     folder = store.create_case_folder(reference, case.id)
+    track_new_file(session, folder)  # removed again if the case is not committed
     case.store_path = str(folder)
     session.flush()
     record_audit(session, "case.create", target_type="case", target_id=reference, case_id=case.id)
     return CaseView.of(case)
-
-
-def discard_empty_case_folder(view: CaseView) -> None:
-    """Remove a case folder that holds nothing but its empty sub-folders."""
-    if not view.store_path:
-        return
-    folder = Path(view.store_path)
-    if folder.is_dir() and not any(p.is_file() for p in folder.rglob("*")):
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def get_case_row(session: Session, reference: str) -> Case:

@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from forensics.casework.attachments import store_attachment
 from forensics.casework.audit import record_audit
 from forensics.casework.cases import get_case_row
 from forensics.casework.people import find_person
+from forensics.casework.validation import check_lengths
 from forensics.casework.views import ExhibitView
 from forensics.database.enums import ExhibitType, SourceCategory
 from forensics.database.models import Exhibit
@@ -21,7 +22,7 @@ from forensics.store import EvidenceStore
 from forensics.timeutil import parse_local_time
 
 # EX-001, EX-001.1, EX-001.1.a; labs may use their own prefix (HDD-7, MOB-12).
-_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_/-]{0,39}"
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}"
 EXHIBIT_ID_RE = re.compile(rf"^{_SEGMENT}(?:\.[A-Za-z0-9]{{1,8}})*$")
 
 
@@ -83,19 +84,22 @@ def add_exhibit(
         )
     if not data.description.strip():
         raise UserInputError("an exhibit needs a description (--description)")
-    if session.scalar(
-        select(Exhibit.id).where(Exhibit.case_id == case.id, Exhibit.exhibit_id == ex_id)
-    ):
-        raise ConflictError(f"exhibit {ex_id} already exists in case {case.reference}")
-    parent_id = data.parent.strip() if data.parent else None
-    if parent_id is None and "." in ex_id:
-        parent_id = ex_id.rsplit(".", 1)[0]
+    # IDs are compared without case: EX-001 and ex-001 on two labels would be one exhibit
+    taken = session.scalar(
+        select(Exhibit.exhibit_id).where(
+            Exhibit.case_id == case.id, func.lower(Exhibit.exhibit_id) == ex_id.lower()
+        )
+    )
+    if taken:
+        raise ConflictError(f"exhibit {taken} already exists in case {case.reference}")
+    implied_parent = ex_id.rsplit(".", 1)[0] if "." in ex_id else None
+    parent_id = data.parent.strip() if data.parent else implied_parent
     parent = None
     if parent_id is not None:
-        if not ex_id.startswith(parent_id + "."):
+        if parent_id != implied_parent:
             raise UserInputError(
-                f"a derived exhibit's ID must extend its parent's: use {parent_id}.1 for an item "
-                f"derived from {parent_id}"
+                f"a derived exhibit's ID is its parent's ID plus one more part: use "
+                f"{parent_id}.1 for an item derived from {parent_id}"
             )
         parent = session.scalar(
             select(Exhibit).where(Exhibit.case_id == case.id, Exhibit.exhibit_id == parent_id)
@@ -138,16 +142,23 @@ def add_exhibit(
         legal_authority=data.legal_authority,
         notes=data.notes,
     )
+    check_lengths(
+        exhibit,
+        {
+            "exhibit_id": "--id",
+            "serial_number": "--serial",
+            "mac_address": "--mac",
+            "seized_tz": "--seized-tz",
+        },
+    )
     for photo in data.photos:
         if not Path(photo).is_file():
             raise NotFoundError(f"photo not found: {photo}")
     if data.photos:
         if store is None or not case.store_path:
             raise UserInputError("this case has no evidence folder to keep photos in")
-        for photo in data.photos:
-            exhibit.photos.append(
-                store_attachment(session, Path(case.store_path), Path(photo))
-            )
+        for photo in dict.fromkeys(Path(p) for p in data.photos):  # same photo twice: once
+            exhibit.photos.append(store_attachment(session, Path(case.store_path), photo))
     session.add(exhibit)
     session.flush()
     record_audit(

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from forensics.casework.audit import record_audit
+from forensics.casework.validation import check_lengths
 from forensics.casework.views import PersonView
 from forensics.database.enums import PersonRole
 from forensics.database.models import Person
@@ -59,6 +60,7 @@ def add_person(session: Session, data: PersonInput) -> PersonView:
         email=data.email,
         phone=data.phone,
     )
+    check_lengths(person)
     session.add(person)
     session.flush()
     record_audit(

@@ -9,6 +9,7 @@ copied aside.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,7 +90,17 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cur.close()
 
 
-def _check_sqlite_location(path: Path) -> None:
+def _check_sqlite_location(path: Path, create: bool) -> None:
+    if path.is_dir():
+        raise DatabaseError(
+            f"{path} is a folder; give the path of a database file (e.g. {path}/sealbag.db)"
+        )
+    if not create and not path.exists():
+        raise DatabaseError(
+            f"there is no Sealbag database at {path} yet (the first 'sealbag case new' "
+            "creates it); "
+            "check --db / SEALBAG_DB"
+        )
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -156,13 +167,16 @@ def _parse_url(url: str) -> URL:
         ) from exc
 
 
-def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Database:
+def open_database(
+    url: str | None = None, *, migrate_schema: bool = True, create: bool = True
+) -> Database:
     """Open (creating and migrating as needed) the case database at ``url``.
 
     Args:
         url: SQLAlchemy URL; default :func:`default_database_url`. A bare file
             path is taken as an SQLite file. ``postgresql://`` uses psycopg 3.
         migrate_schema: upgrade the schema to the newest revision.
+        create: create a missing SQLite file (False for commands that only read).
 
     Returns:
         The open :class:`Database`.
@@ -183,7 +197,7 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             sqlite_path = Path(database)
-            _check_sqlite_location(sqlite_path)
+            _check_sqlite_location(sqlite_path, create)
     try:
         kwargs: dict[str, object] = {}
         if sqlite_path is None and parsed.get_backend_name() == "sqlite":
@@ -193,8 +207,11 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
         else:
             kwargs = {"pool_pre_ping": True}
         engine = create_engine(parsed, **kwargs)
-    except (NoSuchModuleError, ArgumentError) as exc:
-        raise UserInputError(f"unsupported database URL {parsed!r}: {exc}") from exc
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        raise UserInputError(
+            f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+            "Sealbag works with sqlite:///FILE and postgresql://USER@HOST/DB"
+        ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     backup: Path | None = None
@@ -213,32 +230,47 @@ def open_database(url: str | None = None, *, migrate_schema: bool = True) -> Dat
         engine.dispose()
         raise
     factory = sessionmaker(engine, expire_on_commit=False)
+    track_new_files(factory)
     return Database(url=parsed, engine=engine, sessionmaker=factory, backup_path=backup)
+
+
+# Any constant shared by every Sealbag; serialises schema upgrades on one server.
+_MIGRATION_LOCK_KEY = 0x5EA1BA6
 
 
 def _migrate(engine: Engine, sqlite_path: Path | None) -> Path | None:
     head = migrate.head_revision()
     with engine.connect() as conn:
         current = migrate.current_revision(conn)
-        has_tables = bool(set(inspect(conn).get_table_names()) - {"alembic_version"})
     if current == head:
         return None
+    _check_revision(engine, current)
+    backup = None
+    if sqlite_path is not None and current is not None:
+        backup = _backup_sqlite(engine, sqlite_path, current)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            # two workstations opening a new database at once must not both create it
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+            if migrate.current_revision(conn) == head:
+                return backup
+        migrate.upgrade(conn)
+    return backup
+
+
+def _check_revision(engine: Engine, current: str | None) -> None:
     if current is not None and current not in migrate.known_revisions():
         raise DatabaseError(
             f"the database is at schema revision {current}, which this Sealbag does not know; "
             "it was written by a newer version: upgrade Sealbag"
         )
+    with engine.connect() as conn:
+        has_tables = bool(set(inspect(conn).get_table_names()) - {"alembic_version"})
     if current is None and has_tables:
         raise DatabaseError(
             "the database has tables but no Sealbag schema revision; it is not a Sealbag "
             "database (left untouched)"
         )
-    backup = None
-    if sqlite_path is not None and current is not None:
-        backup = _backup_sqlite(engine, sqlite_path, current)
-    with engine.begin() as conn:
-        migrate.upgrade(conn)
-    return backup
 
 
 def new_sqlite_url(path: str | os.PathLike[str]) -> str:
@@ -262,3 +294,36 @@ __all__ = [
     "open_database",
     "remove_sqlite_files",
 ]
+
+
+_NEW_FILES = "sealbag_new_files"
+
+
+def track_new_file(session: Session, path: Path) -> None:
+    """Note a file or folder made for this transaction, to be removed if it rolls back.
+
+    A folder is removed only while it holds no files, so nothing written later
+    by someone else is ever deleted.
+    """
+    session.info.setdefault(_NEW_FILES, []).append(Path(path))
+
+
+def track_new_files(factory: sessionmaker[Session]) -> None:
+    """Make sessions from ``factory`` delete their tracked new files on rollback."""
+
+    @event.listens_for(factory, "after_commit")
+    def _forget(session: Session) -> None:
+        session.info.pop(_NEW_FILES, None)
+
+    @event.listens_for(factory, "after_soft_rollback")
+    def _remove(session: Session, previous_transaction: object) -> None:
+        for path in reversed(session.info.pop(_NEW_FILES, [])):
+            try:
+                if path.is_dir():
+                    if not any(p.is_file() for p in path.rglob("*")):
+                        shutil.rmtree(path)
+                else:
+                    path.chmod(0o644)
+                    path.unlink()
+            except OSError:
+                pass
