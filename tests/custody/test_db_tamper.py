@@ -97,7 +97,8 @@ def tamper_cases(led):
                 "canonical, prev_hash, entry_hash, key_fingerprint, signature) "
                 "SELECT case_id, exhibit_id, 5, action, occurred_at, occurred_tz, recorded_at, "
                 "actor_id, exception_flag, attachments, details, canonical, prev_hash, "
-                "'ff' || substr(entry_hash, 3), key_fingerprint, signature "
+                "CASE WHEN entry_hash LIKE 'ff%' THEN 'ee' ELSE 'ff' END || substr(entry_hash, 3), "
+                "key_fingerprint, signature "
                 "FROM custody_event WHERE sequence = 2")),
             "sequence 2 where 5 was expected"),
         "exhibit serial edited": (
