@@ -349,6 +349,8 @@ def custody_export(case_ref: str, exhibit_ids: tuple[str, ...], out_path: Path,
                          f"(sha256 {result.sha256})"))
     click.echo(safe_text(f"check it anywhere with: python {result.verifier_path.name} "
                          f"{result.path.name}"))
+    for warning in result.warnings:
+        click.echo(safe_text(f"warning: {warning}"), err=True)
 
 
 @custody_group.group("key")

@@ -15,6 +15,7 @@ without Sealbag.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -55,6 +56,7 @@ class ExportResult:
     sha256: str
     events: int
     heads: dict[str, dict[str, Any]]
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class ExportResult:
             "sha256": self.sha256,
             "events": self.events,
             "heads": self.heads,
+            "warnings": list(self.warnings),
         }
 
 
@@ -192,24 +195,33 @@ def export_custody(
         heads=heads,
     )
     if record_exported:
-        _record_exported(session, [e for e in exhibits if e.exhibit_id in heads], result, signer)
+        warnings = _record_exported(session, [e for e in exhibits if e.exhibit_id in heads],
+                                    result, signer)
+        result = dataclasses.replace(result, warnings=tuple(warnings))
     return result
 
 
 def _record_exported(
     session: Session, exhibits: list[Exhibit], result: ExportResult, signer: UnlockedKey | None
-) -> None:
-    """One signed event per exported exhibit naming the export's SHA-256."""
+) -> list[str]:
+    """One signed event per exported exhibit naming the export's SHA-256; returns warnings."""
     actor = session.get(Person, signer.person_id) if signer is not None else None
+    warnings = []
     for exhibit in exhibits:
         closed = custody_status(session, exhibit).status in ("returned", "disposed")
-        record_system_event(
-            session, exhibit, CustodyAction.NOTE if closed else CustodyAction.EXPORTED,
-            actor=actor, signer=signer,
-            details={"engine": "custody-export", "export_sha256": result.sha256,
-                     "export_name": result.path.name[:200], "events": result.events},
-            remarks="custody exported" + (" (exhibit already closed)" if closed else ""),
-        )
+        try:
+            with session.begin_nested():
+                record_system_event(
+                    session, exhibit, CustodyAction.NOTE if closed else CustodyAction.EXPORTED,
+                    actor=actor, signer=signer,
+                    details={"engine": "custody-export", "export_sha256": result.sha256,
+                             "export_name": result.path.name[:200], "events": result.events},
+                    remarks="custody exported" + (" (exhibit already closed)" if closed else ""),
+                )
+        except (IntegrityError, UserInputError) as exc:
+            # the file is written and valid; say why the ledger does not mention it
+            warnings.append(f"{exhibit.exhibit_id}: 'exported' event not recorded: {exc}")
+    return warnings
 
 
 @dataclass(frozen=True)

@@ -208,3 +208,30 @@ def test_one_attachment_row_per_content_for_exhibit_photos_and_custody_scans(
         second = store_attachment(s, tmp_path / "case", copy)
         assert first is second and first.media_type == "image/jpeg"
         assert (tmp_path / "case").is_dir() and first.stored_path.startswith(str(tmp_path))
+
+
+def test_export_records_exported_events_or_says_why_not(sqlite_ledger, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from forensics.custody import chain_events, export_custody, record_event, verify_export
+    from forensics.errors import ConflictError
+
+    led = sqlite_ledger
+    with led.db.session() as s:
+        case, exhibit, people = led.load(s)
+        record_event_soon = datetime.now(UTC) + timedelta(minutes=3)  # within the clock slack
+        add(s, led, "seized", "asha", None, received_by="asha")
+        result = export_custody(s, case, tmp_path / "a.jsonl")
+        assert result.warnings == ()
+        exported = chain_events(s, exhibit)[-1]
+        assert exported.action.value == "exported"
+        assert exported.details["export_sha256"] == result.sha256
+        with pytest.raises(ConflictError, match="already exists"):
+            export_custody(s, case, tmp_path / "a.jsonl")
+        record_event(s, case=case, exhibit=exhibit, action="note", actor=people["asha"],
+              occurred_at=record_event_soon, occurred_tz="UTC",
+              signer=led.keys[people["asha"].id])
+        later = export_custody(s, case, tmp_path / "a.jsonl", overwrite=True)
+        assert len(later.warnings) == 1 and "time goes backwards" in later.warnings[0]
+        assert chain_events(s, exhibit)[-1].action.value == "note"
+    assert verify_export(tmp_path / "a.jsonl").valid
