@@ -219,7 +219,7 @@ def test_export_records_exported_events_or_says_why_not(sqlite_ledger, tmp_path)
     led = sqlite_ledger
     with led.db.session() as s:
         case, exhibit, people = led.load(s)
-        record_event_soon = datetime.now(UTC) + timedelta(minutes=3)  # within the clock slack
+        soon = datetime.now(UTC) + timedelta(minutes=3)  # within the clock slack
         add(s, led, "seized", "asha", None, received_by="asha")
         result = export_custody(s, case, tmp_path / "a.jsonl")
         assert result.warnings == ()
@@ -229,8 +229,7 @@ def test_export_records_exported_events_or_says_why_not(sqlite_ledger, tmp_path)
         with pytest.raises(ConflictError, match="already exists"):
             export_custody(s, case, tmp_path / "a.jsonl")
         record_event(s, case=case, exhibit=exhibit, action="note", actor=people["asha"],
-              occurred_at=record_event_soon, occurred_tz="UTC",
-              signer=led.keys[people["asha"].id])
+                     occurred_at=soon, occurred_tz="UTC", signer=led.keys[people["asha"].id])
         later = export_custody(s, case, tmp_path / "a.jsonl", overwrite=True)
         assert len(later.warnings) == 1 and "time goes backwards" in later.warnings[0]
         assert chain_events(s, exhibit)[-1].action.value == "note"
