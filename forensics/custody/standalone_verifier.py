@@ -340,11 +340,12 @@ def check_all(lines, report):
             continue
         try:
             rec = strict_loads(line)
-        except (ValueError, RecursionError) as exc:
+            exact = isinstance(rec, dict) and canonical_bytes(rec) == line.encode()
+        except (ValueError, RecursionError) as exc:  # also lone surrogates in escapes
             raise Broken(f"not a valid custody record ({exc})", line=number) from None
         if not isinstance(rec, dict):
             raise Broken("not a JSON object", line=number)
-        if canonical_bytes(rec) != line.encode():
+        if not exact:
             raise Broken("the line is not in canonical form (it was edited)", line=number,
                          exhibit=rec.get("exhibit"), sequence=rec.get("sequence"))
         records.append((number, rec))

@@ -216,6 +216,9 @@ def test_hostile_input_does_not_crash_either_verifier():
         ['{"type":"custody-export","heads":{"EX-001":{"sequence":2}}}', *good],
         ["[" * 100_000 + "]" * 100_000],
         [*good[:-1], good[-1][:-1] + ',"details":' + '{"a":' * 900 + "1" + "}" * 901],
+        # lone surrogates written as escapes cannot be encoded back to UTF-8
+        [*good[:-1], canonical_line(good[-1]).replace('"remarks":null', '"remarks":"\\ud800"')],
+        [canonical_line(good[0]).replace('"name":"asha"', '"name":"\\udfff"'), *good[1:]],
     ]
     for lines in samples:
         ours, theirs = both(lines)
