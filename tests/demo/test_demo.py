@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -20,21 +21,28 @@ def test_demo_runs_every_step_and_leaves_a_verifiable_case(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     steps = {s["step"]: s for s in summary["steps"]}
-    assert {"case", "custody", "media", "acquire", "ledger"} <= set(steps)
-    assert all(s["status"] in ("done", "draft", "final") for s in summary["steps"]), summary
+    assert {"case", "custody", "media", "acquire", "ledger", "bundle"} <= set(steps)
+    assert all(s["status"] == "done" for s in summary["steps"]), summary
     acquire = steps["acquire"]
-    assert acquire["state"] == "verified" and acquire["verification"] == "match"
     expected_format = "e01" if shutil.which("ewfacquirestream") else "raw"
     assert acquire["format"] == expected_format
-    # the practice image comes with its answer key
-    key = json.loads((out / "seized-media" / "EX-001-usb.dd.answers.json").read_text())
-    assert len(key["files"]) >= 40
-    # the acquisition is in the database with the hash the summary printed
+    assert set(acquire["images"]) == {"EX-001", "EX-002"}
+    for image in acquire["images"].values():
+        assert image["state"] == "verified" and image["verification"] == "match"
+    # each practice image comes with its answer key
+    for exhibit, made in steps["media"]["media"].items():
+        key = json.loads(Path(made["answer_key"]).read_text())
+        assert len(key["files"]) == made["files"] >= 40, exhibit
+    # the acquisitions are in the database with the hashes the summary printed
     db = open_database(summary["database"], create=False)
     with db.session() as s:
-        acq = s.scalars(select(Acquisition)).one()
-        assert acq.sha256 == acquire["sha256"]
+        stored = {a.sha256 for a in s.scalars(select(Acquisition))}
     db.close()
+    assert stored == {i["sha256"] for i in acquire["images"].values()}
+    # the demo data is complete enough for a final bundle, which verifies
+    bundle = steps["bundle"]
+    assert bundle["preflight_problems"] == 0
+    assert main(["bundle", "verify", bundle["bundle"]]) == 0
     # the final custody export verifies with Sealbag and with the standalone script
     ledger = steps["ledger"]
     assert verify_export(ledger["export"]).valid
