@@ -119,7 +119,8 @@ def generate_key(
 
     A person's first key needs no authorisation. A further key (rotation) must be
     authorised by the person's current key, or by another person's key with a
-    justification; the authorisation is signed and kept in the audit log.
+    justification; the authorisation is signed and kept in the audit log, and the
+    person's earlier keys are revoked (events they signed stay valid).
 
     Raises:
         UserInputError: short passphrase, or a missing or invalid authorisation.
@@ -131,12 +132,22 @@ def generate_key(
     public_raw = private.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
+    superseded: list[SigningKey] = []
     if has_active_key(session, person):
         facts = _authorise(session, person, authorised_by, justification, {
             "type": "key-authorisation", "change": "new", "person_ref": person.id,
             "fingerprint": fingerprint_of(public_raw), "at": format_time(utcnow()),
         })
-    return _store_key(session, person, private, public_raw, passphrase, facts)
+        superseded = list(session.scalars(select(SigningKey).where(
+            SigningKey.person_id == person.id, SigningKey.revoked_at.is_(None))))
+    key = _store_key(session, person, private, public_raw, passphrase, facts)
+    for old in superseded:  # one usable key per person: the new one replaces the old
+        old.revoked_at = utcnow()
+        session.flush()
+        record_audit(session, "custody.key.revoke", target_type="signing_key",
+                     target_id=old.fingerprint, person_id=person.id,
+                     details={"superseded_by": key.fingerprint})
+    return key
 
 
 def _store_key(

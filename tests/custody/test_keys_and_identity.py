@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from forensics.custody import (
+    active_key,
     generate_key,
     record_system_event,
     revoke_key,
@@ -33,8 +34,16 @@ def test_second_key_needs_the_holders_current_key_or_a_justified_override(sqlite
         with pytest.raises(UserInputError, match="needs a justification"):
             generate_key(s, ben, "a new passphrase", authorised_by=led.keys[asha.id])
         rotated = generate_key(s, ben, "a new passphrase", authorised_by=led.keys[ben.id])
+        old = s.scalar(select(SigningKey).where(
+            SigningKey.fingerprint == led.keys[ben.id].fingerprint))
+        assert old.revoked_at is not None  # superseded by the rotated key
+        with pytest.raises(UserInputError, match="revoked"):  # it authorises nothing now
+            generate_key(s, ben, "another passphrase", authorised_by=led.keys[ben.id])
         override = generate_key(s, ben, "another passphrase", authorised_by=led.keys[asha.id],
                                 justification="Ben forgot his passphrase; Asha witnessed")
+        assert s.scalar(select(SigningKey.revoked_at).where(
+            SigningKey.fingerprint == rotated.fingerprint)) is not None
+        assert active_key(s, ben).fingerprint == override.fingerprint
         audits = s.scalars(select(AuditEntry).where(AuditEntry.action == "custody.key.new",
                                                     AuditEntry.person_id == ben.id)
                            .order_by(AuditEntry.id)).all()
