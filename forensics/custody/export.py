@@ -100,8 +100,8 @@ def export_custody(
         out_path: the ``.jsonl`` file to write (atomically).
         exhibit_ids: exhibits to export; their ancestors come along so the
             derivation links verify offline.
-        signer: the exporter's unlocked key to sign the header with; default
-            this workstation's key.
+        signer: the exporter's unlocked key to sign the header with (it must have
+            signed one of the exported events); default this workstation's key.
         overwrite: replace an existing file (an earlier export is an anchor
             worth keeping, so this is off by default).
         record_exported: record an ``exported`` event (a ``note`` on a closed
@@ -115,7 +115,8 @@ def export_custody(
         IntegrityError: a chain fails verification.
         NotFoundError: an exhibit is not in the case.
         ConflictError: ``out_path`` exists and ``overwrite`` is False.
-        UserInputError: the output folder cannot be written.
+        UserInputError: the output folder cannot be written, or ``signer`` signed no
+            exported event.
     """
     out = Path(out_path)
     if out.exists() and not overwrite:
@@ -155,6 +156,13 @@ def export_custody(
                 "sequence": rows[-1].sequence,
                 "entry_hash": rows[-1].entry_hash,
             }
+    if signer is not None and signer.fingerprint not in {e["signer"] for e in events}:
+        # the verifiers trust a header key only if it signed an exported event (or is a
+        # workstation's): otherwise anyone could re-sign a cut-down file with a fresh key
+        raise UserInputError(
+            "the export header must be signed by a key that signed one of the exported events, "
+            "or by this workstation (omit --by)"
+        )
     header_key = signer if signer is not None else workstation_signer(session)
     keys = ledger_keys(session, {e["signer"] for e in events} | {header_key.fingerprint})
     header: dict[str, Any] = {

@@ -239,6 +239,9 @@ def test_export_records_exported_events_or_says_why_not(sqlite_ledger, tmp_path)
             export_custody(s, case, tmp_path / "a.jsonl")
         record_event(s, case=case, exhibit=exhibit, action="note", actor=people["asha"],
                      occurred_at=soon, occurred_tz="UTC", signer=led.keys[people["asha"].id])
+        with pytest.raises(UserInputError, match="signed one of the exported events"):
+            export_custody(s, case, tmp_path / "b.jsonl", signer=led.keys[people["dana"].id])
+        assert not (tmp_path / "b.jsonl").exists()
         later = export_custody(s, case, tmp_path / "a.jsonl", overwrite=True)
         assert len(later.warnings) == 1 and "time goes backwards" in later.warnings[0]
         assert chain_events(s, exhibit)[-1].action.value == "note"
