@@ -45,6 +45,7 @@ from forensics.timeutil import zone
 HASH_ALGORITHMS = frozenset(DIGEST_LENGTHS)
 WRITE_ATTEMPTS = 8
 IDENTITY_KEY = "exhibit_identity"
+SEIZURE_SLACK_S = 60  # the exhibit's seizure time and the seizure event agree to the minute
 
 
 def person_record(person: Person | None) -> dict[str, Any] | None:
@@ -302,7 +303,7 @@ def record_event(
     if update_identity and action is not CustodyAction.CORRECTION:
         raise UserInputError("only a correction event can update the exhibit's signed identity")
     if action is CustodyAction.SEIZED:
-        _check_seizure(exhibit, actor, received_by, seal_number)
+        _check_seizure(exhibit, actor, received_by, seal_number, occurred_at)
     try:
         check_canonical_value(extra, "details")
     except ValueError as exc:
@@ -367,9 +368,20 @@ def record_event(
 
 
 def _check_seizure(
-    exhibit: Exhibit, actor: Person, received_by: Person | None, seal_number: str | None
+    exhibit: Exhibit, actor: Person, received_by: Person | None, seal_number: str | None,
+    occurred_at: datetime | None,
 ) -> None:
-    """A seizure event must agree with the exhibit's recorded seizure."""
+    """A seizure event must agree with the exhibit's recorded seizure (who, seal, when)."""
+    seized_at = exhibit.seized_at
+    if seized_at is not None and seized_at.tzinfo is None:
+        seized_at = seized_at.replace(tzinfo=UTC)
+    if seized_at is not None and (
+        occurred_at is None or abs((occurred_at - seized_at).total_seconds()) > SEIZURE_SLACK_S
+    ):
+        raise UserInputError(
+            f"exhibit {exhibit.exhibit_id} was seized at {format_time(seized_at)}; the seizure "
+            "event must be dated then (give --at), or correct the exhibit first"
+        )
     takers = {actor.id} | ({received_by.id} if received_by is not None else set())
     if exhibit.seized_by_id is not None and exhibit.seized_by_id not in takers:
         raise UserInputError(

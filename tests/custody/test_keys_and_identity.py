@@ -141,7 +141,12 @@ def test_seizure_event_must_agree_with_the_exhibit(sqlite_ledger):
             add(s, led, "seized", "asha", 0, received_by="asha", seal_number="S-7")
         with pytest.raises(UserInputError, match="not among the exhibit's seal numbers"):
             add(s, led, "seized", "asha", 0, received_by="dana", seal_number="S-1")
-        add(s, led, "seized", "asha", 0, received_by="dana", seal_number="S-7")
+        exhibit.seized_at = at(0)
+        with pytest.raises(UserInputError, match="must be dated then"):
+            add(s, led, "seized", "asha", 30, received_by="dana", seal_number="S-7")
+        with pytest.raises(UserInputError, match="must be dated then"):
+            add(s, led, "seized", "asha", None, received_by="dana", seal_number="S-7")
+        add(s, led, "seized", "asha", 0.5, received_by="dana", seal_number="S-7")
 
 
 def test_digest_length_is_checked_per_algorithm_on_write(sqlite_ledger):
