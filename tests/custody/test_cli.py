@@ -192,3 +192,17 @@ def test_verify_output_escapes_exhibit_names(capsys):
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert out.count("⟨U+001B⟩") >= 4
+
+
+def test_short_digest_and_disposal_without_releaser_are_refused(sealbag):
+    setup_case(sealbag)
+    base = ("custody", "add", "--case", REF, "--exhibit", "EX-001")
+    assert sealbag(*base, "--action", "seized", "--actor", "B-1", "--received-by", "B-1",
+                   "--at", "2026-11-20T14:30")[0] == 0
+    code, _, err = sealbag(*base, "--action", "verified", "--actor", "B-1", "--hash-algorithm",
+                           "sha256", "--hash-value", "ab", "--hash-match")
+    assert code == 1 and "not a sha256 digest (64 hex digits)" in err
+    code, _, err = sealbag(*base, "--action", "disposed", "--actor", "B-1")
+    assert code == 1 and "'disposed' needs released_by" in err
+    code, _, err = sealbag(*base, "--action", "examined", "--actor", "B-2")
+    assert code == 1 and "check it out to them first" in err
