@@ -77,7 +77,7 @@ def record_demo_custody(
                 purpose="deposit in malkhana", location_from=exhibit.seized_location,
                 location_to="Cyber Crime PS malkhana", storage_ref="Almirah 2, shelf 3")
             recorded += 3
-            if exhibit.exhibit_id == "EX-001":
+            if exhibit.exhibit_id in ("EX-001", "EX-002"):  # both go to the laboratory
                 add("checked-out", fsl, 1440, released_by=keeper, received_by=fsl,
                     purpose="forensic imaging", location_from="Cyber Crime PS malkhana",
                     location_to="State FSL Cyber Division")

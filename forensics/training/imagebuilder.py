@@ -375,7 +375,9 @@ def _build_ext4(spec: TrainingSpec, stage: Path, img: Path, size: int,
     if commands:
         script = stage.parent / "debugfs.cmd"
         script.write_bytes(b"\n".join(commands) + b"\n")
-        _run(["debugfs", "-w", "-f", str(script), str(img)])
+        # deletion times come from the same fixed clock as mke2fs's (reproducible images)
+        _run(["debugfs", "-w", "-f", str(script), str(img)],
+             env={"E2FSPROGS_FAKE_TIME": str(1_600_000_000 + spec.seed % 100_000_000)})
     if any(f.deleted for f in files):
         notes.append("ext4 clears the block map of deleted files: names and sizes remain, "
                      "contents are usually not recoverable")

@@ -27,6 +27,7 @@ def test_demo_runs_every_step_and_leaves_a_verifiable_case(tmp_path, capsys):
     expected_format = "e01" if shutil.which("ewfacquirestream") else "raw"
     assert acquire["format"] == expected_format
     assert set(acquire["images"]) == {"EX-001", "EX-002"}
+    assert acquire["warnings"] == []  # every imaging step is in the custody chain
     for image in acquire["images"].values():
         assert image["state"] == "verified" and image["verification"] == "match"
     # each practice image comes with its answer key
