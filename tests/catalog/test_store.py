@@ -97,3 +97,17 @@ def test_cancelled_run_is_marked_and_emptied(db_with_exhibit, tmp_path: Path) ->
                           progress=progress, cancel=token)
     assert store.finish(summary) is CatalogStatus.CANCELLED
     assert _count(db, Volume, store.run_id) == 0
+
+
+def test_batches_leave_sqlite_connections_fully_synchronous(sqlite_url: str, ext4_image) -> None:
+    db = open_database(sqlite_url)
+    try:
+        image, _key = ext4_image
+        store = CatalogStore(db, str(image))
+        summary = run_catalog(image, store, options=CatalogOptions(detect_types=False))
+        assert store.finish(summary) is CatalogStatus.COMPLETE
+        assert store.stored == summary.entry_count > 0
+        with db.engine.connect() as conn:  # the pooled connection the batches used
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        db.close()
