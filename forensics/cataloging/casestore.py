@@ -26,8 +26,8 @@ from forensics.casework.audit import record_audit
 from forensics.casework.exhibits import get_exhibit_row
 from forensics.casework.people import find_person
 from forensics.cataloging.engine import CatalogOptions, CatalogSink, run_catalog
-from forensics.cataloging.records import CatalogSummary, RunStatus
-from forensics.database.enums import AcquisitionState, VerificationResult
+from forensics.cataloging.records import CatalogSummary
+from forensics.database.enums import AcquisitionState, CatalogStatus, VerificationResult
 from forensics.database.models import Acquisition, CatalogRun, Exhibit, Person
 from forensics.database.session import Database
 from forensics.errors import IntegrityError, NotFoundError, UserInputError
@@ -200,34 +200,40 @@ def catalog_for_case(
         except BaseException as exc:
             store.abandon(f"catalog stopped: {exc or type(exc).__name__}")
             raise
-        store.finish(summary)
+        hook = _CatalogEvents(store.run_id, examiner)
+        store.finish(summary, on_commit=hook)
     finally:
         for src in sources:
             src.close()
-    warnings = _record_catalogued(db, store.run_id, examiner)
     if on_warning is not None:
-        for warning in warnings:
+        for warning in hook.warnings:
             on_warning(warning)
-    return CaseCatalogResult(store.run_id, summary, acquisition_id, image_sha256, warnings)
+    return CaseCatalogResult(store.run_id, summary, acquisition_id, image_sha256,
+                             list(hook.warnings))
 
 
-def _record_catalogued(db: Database, run_id: int, examiner: str | None) -> list[str]:
-    """Audit the finished run; a stored run also gets a ``catalogued`` custody event."""
-    with db.session() as session:
-        run = session.get(CatalogRun, run_id)
+class _CatalogEvents:
+    """Writes, in the transaction that ends a run, its audit row and (for a stored run)
+    the ``catalogued`` custody event; keeps the ledger's refusals as warnings."""
+
+    def __init__(self, run_id: int, examiner: str | None) -> None:
+        self.run_id = run_id
+        self.examiner = examiner
+        self.warnings: list[str] = []
+
+    def __call__(self, session: Session, status: CatalogStatus, entries: int) -> None:
+        run = session.get(CatalogRun, self.run_id)
         assert run is not None and run.exhibit_id is not None
         exhibit = session.get(Exhibit, run.exhibit_id)
         assert exhibit is not None
-        person = find_person(session, examiner) if examiner else None
-        status = run.status.value
-        warnings: list[str] = []
-        if status in (RunStatus.COMPLETE.value, RunStatus.INCOMPLETE.value):
+        person = find_person(session, self.examiner) if self.examiner else None
+        person_id = person.id if person else None
+        if status in (CatalogStatus.COMPLETE, CatalogStatus.INCOMPLETE):
             details: dict[str, Any] = {
                 "engine": "catalog",
                 "catalog_run_id": run.id,
-                "status": status,
-                "entries": int(run.entry_count),
-                "gaps": len([g for g in run.gaps if g.get("kind") != "anomaly"]),
+                "status": status.value,
+                "entries": entries,
                 "image_sha256": run.image_sha256,
                 "acquisition_id": run.acquisition_id,
                 "image_name": Path(run.image_path).name,
@@ -235,17 +241,14 @@ def _record_catalogued(db: Database, run_id: int, examiner: str | None) -> list[
             refused = _system_event(session, exhibit, "catalogued", person, details,
                                     run.image_sha256)
             if refused:
-                warnings.append(refused)
+                self.warnings.append(refused)
                 record_audit(session, "catalog.custody_refused", target_type="catalog_run",
                              target_id=str(run.id), case_id=exhibit.case_id,
-                             person_id=person.id if person else None,
-                             details={"reason": refused})
-        record_audit(session, f"catalog.{status}", target_type="catalog_run",
-                     target_id=str(run.id), case_id=exhibit.case_id,
-                     person_id=person.id if person else None,
-                     details={"exhibit": exhibit.exhibit_id, "entries": int(run.entry_count),
-                              "acquisition_id": run.acquisition_id, "error": run.error})
-    return warnings
+                             person_id=person_id, details={"reason": refused})
+        record_audit(session, f"catalog.{status.value}", target_type="catalog_run",
+                     target_id=str(run.id), case_id=exhibit.case_id, person_id=person_id,
+                     details={"exhibit": exhibit.exhibit_id, "entries": entries,
+                              "acquisition_id": run.acquisition_id})
 
 
 def _system_event(session: Session, exhibit: Exhibit, action: str, person: Person | None,
