@@ -7,7 +7,14 @@ import sys
 
 from bench.common import RESULTS
 
-BENCHMARKS = ("bench_database", "bench_acquire", "bench_catalog", "bench_custody", "bench_bundle")
+BENCHMARKS = (
+    "bench_database",
+    "bench_acquire",
+    "bench_catalog",
+    "bench_custody",
+    "bench_bundle",
+    "bench_bundle_db",
+)
 
 
 def main() -> int:

@@ -78,6 +78,7 @@ DEMO_EXHIBITS = (
         serial_number="R58T00DEMO",
         imei="356938035643809",
         colour="blue",
+        capacity_bytes=64 * 1000**3,
         condition="screen cracked, powered off at seizure",
         seal_numbers=("CYPS/2026/S-0418",),
         seized_at="2026-11-20T14:45",
@@ -150,7 +151,17 @@ def run_demo(
         remove_sqlite_files(db_path)
     url = f"sqlite:///{db_path}"
     store = EvidenceStore(out_dir / "store")
-    steps = [("case", _step_case), ("custody", _step_custody)]
+    if store.root.exists():
+        import shutil
+
+        shutil.rmtree(store.root)  # the demo starts from nothing on every run
+    steps = [
+        ("case", _step_case),
+        ("custody", _step_custody),
+        ("media", _step_media),
+        ("acquire", _step_acquire),
+        ("ledger", _step_ledger),
+    ]
     summary = DemoSummary(database_url=url, case_reference=DEMO_REFERENCE, store_path=None)
     with open_database(url) as db:
         for index, (name, step) in enumerate(steps):
@@ -186,3 +197,88 @@ def _step_custody(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str
         examiner="DEMO-EX-1",
     )
     return {"status": "done", **result}
+
+
+# What each demo exhibit held: (exhibit, image file, practice-image recipe)
+DEMO_MEDIA = (
+    (
+        "EX-001",
+        "seized-media/EX-001-usb.dd",
+        {"fs_type": "fat32", "files": 40, "deleted": 5, "disguised": 4},
+    ),
+    (
+        "EX-002",
+        "seized-media/EX-002-phone-userdata.dd",
+        {"fs_type": "ext4", "files": 60, "deleted": 6, "disguised": 3},
+    ),
+)
+DEMO_WRITE_BLOCKER = "Tableau T8u forensic USB bridge, s/n DEMO-T8U-0001 (demo)"
+
+
+def _step_media(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:
+    """Generate the 'seized' media: a FAT32 USB drive and an ext4 phone data partition."""
+    from forensics.training import TrainingSpec, build_image
+
+    made = {}
+    for seed, (exhibit, name, recipe) in enumerate(DEMO_MEDIA, start=2026):
+        image = out_dir / name
+        image.parent.mkdir(parents=True, exist_ok=True)
+        image.unlink(missing_ok=True)
+        key = build_image(TrainingSpec(seed=seed, **recipe), image)
+        made[exhibit] = {
+            "image": str(image),
+            "answer_key": f"{image}.answers.json",
+            "files": len(key.files),
+        }
+    return {"status": "done", "media": made}
+
+
+def _step_acquire(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:
+    """Image each drive into the case's evidence folder (E01 when ewf-tools is there)."""
+    import shutil
+
+    from forensics.imaging.casestore import acquire_for_case
+
+    warnings: list[str] = []
+    fmt = "e01" if shutil.which("ewfacquirestream") else "raw"
+    images = {}
+    for exhibit, name, _recipe in DEMO_MEDIA:
+        record = acquire_for_case(
+            db,
+            DEMO_REFERENCE,
+            exhibit,
+            out_dir / name,
+            examiner="DEMO-EX-1",
+            fmt=fmt,
+            verify=True,
+            write_blocker=DEMO_WRITE_BLOCKER,
+            on_warning=warnings.append,
+        )
+        images[exhibit] = {
+            "state": record.state,
+            "sha256": record.source_hashes.get("sha256"),
+            "verification": record.verification.result if record.verification else None,
+            "image": str(Path(record.output_dir) / record.image_name),
+        }
+    return {"status": "done", "format": fmt, "images": images, "warnings": warnings}
+
+
+def _step_ledger(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:
+    """Verify every custody chain and export the final ledger with its standalone verifier."""
+    from forensics.custody import export_custody, verify_chain
+
+    folder = out_dir / "custody" / "final"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "custody.jsonl"
+    target.unlink(missing_ok=True)
+    with db.session() as session:
+        case = session.scalars(select(Case).where(Case.reference == DEMO_REFERENCE)).one()
+        report = verify_chain(session, case)
+        exported = export_custody(session, case, target)
+    return {
+        "status": "done" if report.valid else "broken",
+        "events": report.events,
+        "export": str(target),
+        "export_sha256": exported.sha256,
+        "check": f"python3 {folder / 'standalone_verifier.py'} {target}",
+    }

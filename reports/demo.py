@@ -606,3 +606,82 @@ def build_demo_bundle(out_dir: Path, profile_id: str = "IN-MLA", files_per_exhib
     from reports.package import build_bundle
 
     return build_bundle(demo_bundle_input(profile_id, files_per_exhibit=files_per_exhibit), out_dir)
+
+
+def demo_database_request(case_reference: str, profile_id: str = "IN-MLA") -> dict:
+    """The demo request adapted to a case in the database, as a storable request document.
+
+    Adds the certificate declarants' place and date and per-exhibit notes the case database
+    does not hold (see ``reports.bundle_store.parse_request_document``).
+    """
+    request = demo_request(profile_id)
+    request = dataclasses.replace(
+        request,
+        references=dataclasses.replace(
+            request.references, our_reference=case_reference, fir_number=case_reference
+        ),
+    )
+    document = _plain(dataclasses.asdict(request))
+    assert isinstance(document, dict)
+    document["certificates"] = {
+        "party": {"place": "Bengaluru (demo)", "date": "2026-11-23"},
+        "expert": {"place": "Bengaluru (demo)", "date": "2026-11-23"},
+        "custodian": {
+            "name": "Meena Iyer",
+            "designation": "Head Constable (malkhana)",
+            "organisation": "Cyber Crime PS (demo)",
+            "place": "Bengaluru (demo)",
+            "date": "2026-11-23",
+        },
+    }
+    document["exhibit_notes"] = {
+        "EX-001": {
+            "witnesses": "Two independent witnesses (names in the seizure memo, demo)",
+            "device_clock": "no clock (USB flash drive)",
+        },
+        "EX-002": {
+            "witnesses": "Two independent witnesses (names in the seizure memo, demo)",
+            "device_clock": "phone powered off at seizure; clock not read",
+        },
+    }
+    return document
+
+
+def demo_bundle_from_database(
+    database_url: str, case_reference: str, profile_id: str = "IN-MLA", *, progress=None
+) -> dict:
+    """Store the demo request for a case and build its bundle from the database.
+
+    A final bundle when pre-flight passes, else a DRAFT (watermarked, problems on the cover).
+
+    Returns:
+        The ``sealbag demo`` step summary: status, folder, bundle ID, draft flag, problems.
+    """
+    from forensics.database import open_database
+    from reports.bundle_store import build_bundle_from_database, store_request
+    from reports.package import PreflightError
+
+    options = {"progress": progress} if progress is not None else {}
+    with open_database(database_url) as db:
+        with db.session() as session:
+            store_request(
+                session, case_reference, profile_id, demo_database_request(case_reference)
+            )
+        try:
+            outcome = build_bundle_from_database(db, case_reference, profile_id, **options)
+        except PreflightError:
+            outcome = build_bundle_from_database(
+                db, case_reference, profile_id, draft=True, **options
+            )
+    result = outcome.result
+    summary = {
+        "status": "draft" if result.draft else "done",
+        "bundle": str(result.folder),
+        "bundle_id": result.bundle_id,
+        "pages": result.pages,
+        "pdf_sha256": result.pdf_sha256,
+        "preflight_problems": len(result.problems),
+    }
+    if outcome.record_error:
+        summary["record_error"] = outcome.record_error
+    return summary

@@ -395,6 +395,8 @@ class CaseData:
     custody_events: tuple[Mapping[str, Any], ...] = ()
     certificates: CertificatesData = field(default_factory=CertificatesData)
     file_rows: FileRowSource | None = None  # called once; rows are streamed, never held
+    # extra S15 lines per exhibit listing: catalog run, hash sets cited ...
+    listing_details: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def iter_file_rows(self) -> Iterator[FileRow]:
         if self.file_rows is None:

@@ -701,6 +701,12 @@ class SectionRenderer(CertificatePages):
                             "number, path; size and hash; M(odified) A(ccessed) C(hanged) "
                             f"B(irth) times in {self.ctx.profile.datetime.label}",
                         ),
+                        *(
+                            (label, self.para(value, "small"))
+                            for label, value in self.ctx.case_data.listing_details.get(
+                                exhibit_id, ()
+                            )
+                        ),
                     ],
                     label_width=110,
                 ),

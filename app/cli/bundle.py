@@ -6,8 +6,16 @@ from pathlib import Path
 
 import click
 
-from app.cli.common import echo_json, progress_bar
-from forensics.errors import UserInputError
+from app.cli.common import (
+    database,
+    db_option,
+    echo_json,
+    json_option,
+    print_table,
+    progress_bar,
+    safe_text,
+)
+from forensics.errors import DatabaseError, UserInputError
 from reports.loading import load_case_data, load_request
 from reports.model import BundleInput
 from reports.package import SigningConfig, build_bundle
@@ -16,12 +24,15 @@ from reports.request_template import request_template
 from reports.verify import verify_bundle
 
 
-def _load_case_data(case_ref: str, case_data_file: Path | None):
-    if case_data_file is None:
-        raise UserInputError(
-            "reading case data from the case database is not available yet; "
-            "pass --case-data FILE (YAML/JSON) for case " + case_ref
-        )
+def _print_result(result) -> None:
+    click.echo(f"{'DRAFT ' if result.draft else ''}bundle {result.bundle_id}: {result.folder}")
+    click.echo(f"  PDF {result.pdf_path.name}: {result.pages} pages, SHA-256 {result.pdf_sha256}")
+    click.echo(f"  manifest.json SHA-256 {result.manifest_sha256}")
+    for problem in result.problems:
+        click.echo(f"  pre-flight: {safe_text(problem)}", err=True)
+
+
+def _load_case_data(case_ref: str, case_data_file: Path):
     data = load_case_data(case_data_file)
     if data.case.reference and data.case.reference != case_ref:
         raise UserInputError(
@@ -72,22 +83,29 @@ def register(group: click.Group) -> None:
     @click.option(
         "--request",
         "request_file",
-        required=True,
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Request YAML/JSON (default: the request stored with 'bundle request set').",
     )
     @click.option(
         "--out",
         "out_dir",
-        required=True,
         type=click.Path(path_type=Path),
-        help="Bundle folder to create (must not exist).",
+        help="Bundle folder to create (must not exist; default: the case's bundles/ folder).",
     )
     @click.option(
         "--case-data",
         "case_data_file",
         type=click.Path(exists=True, dir_okay=False, path_type=Path),
-        help="Case data (exhibits, acquisitions, custody, listings) as YAML/JSON.",
+        help="Read the case part from this YAML/JSON instead of the case database.",
     )
+    @click.option(
+        "--exhibit",
+        "exhibit_ids",
+        multiple=True,
+        help="Only these exhibits (repeatable; parents come along). Default: all.",
+    )
+    @click.option("--by", "operator", help="Person building the bundle (ID number or name).")
+    @db_option
     @click.option(
         "--draft", is_flag=True, help="Build despite pre-flight problems, watermarked DRAFT."
     )
@@ -112,9 +130,12 @@ def register(group: click.Group) -> None:
     def build(
         case_ref: str,
         profile_id: str,
-        request_file: Path,
-        out_dir: Path,
+        request_file: Path | None,
+        out_dir: Path | None,
         case_data_file: Path | None,
+        exhibit_ids: tuple[str, ...],
+        operator: str | None,
+        db_url: str | None,
         draft: bool,
         generated_at: str | None,
         uco: bool,
@@ -123,7 +144,7 @@ def register(group: click.Group) -> None:
         signer: str,
         as_json: bool,
     ) -> None:
-        """Build the bundle for CASE with PROFILE into OUT."""
+        """Build the bundle for CASE with PROFILE (from the case database by default)."""
         from datetime import UTC, datetime
 
         if bool(sign_key) != bool(sign_cert):
@@ -134,27 +155,193 @@ def register(group: click.Group) -> None:
             else None
         )
         stamp = generated_at or datetime.now(UTC).replace(microsecond=0).isoformat()
-        inp = BundleInput(
-            request=load_request(request_file),
-            case_data=_load_case_data(case_ref, case_data_file),
-            profile_id=profile_id,
-            generated_at=stamp,
-            draft=draft,
-        )
-        with progress_bar("bundle", enabled=not as_json) as (progress, cancel):
-            result = build_bundle(
-                inp, out_dir, signing=signing, include_uco=uco, progress=progress, cancel=cancel
+        if case_data_file is not None:
+            if request_file is None:
+                raise UserInputError("--case-data needs --request FILE too")
+            if out_dir is None:
+                raise UserInputError("--case-data needs --out DIR too")
+            if exhibit_ids or operator:
+                raise UserInputError("--exhibit and --by apply to builds from the case database")
+            inp = BundleInput(
+                request=load_request(request_file),
+                case_data=_load_case_data(case_ref, case_data_file),
+                profile_id=profile_id,
+                generated_at=stamp,
+                draft=draft,
+            )
+            with progress_bar("bundle", enabled=not as_json) as (progress, cancel):
+                result = build_bundle(
+                    inp,
+                    out_dir,
+                    signing=signing,
+                    include_uco=uco,
+                    progress=progress,
+                    cancel=cancel,
+                )
+            if as_json:
+                echo_json(result)
+                return
+            _print_result(result)
+            return
+        from reports.bundle_store import build_bundle_from_database
+
+        with (
+            database(db_url, create=False) as db,
+            progress_bar("bundle", enabled=not as_json) as (
+                progress,
+                cancel,
+            ),
+        ):
+            outcome = build_bundle_from_database(
+                db,
+                case_ref,
+                profile_id,
+                request_file=request_file,
+                out_dir=out_dir,
+                draft=draft,
+                generated_at=stamp,
+                exhibits=exhibit_ids or None,
+                operator=operator,
+                signing=signing,
+                include_uco=uco,
+                progress=progress,
+                cancel=cancel,
             )
         if as_json:
-            echo_json(result)
+            echo_json(outcome.to_dict())
+        else:
+            _print_result(outcome.result)
+            if outcome.recorded is not None:
+                rec = outcome.recorded
+                click.echo(
+                    f"  recorded in the case database: bundle row #{rec.bundle_row_id}, "
+                    f"{rec.stored_files} stored file(s), 'reported' custody event(s) for "
+                    + (", ".join(sorted(rec.custody_events)) or "no exhibit")
+                )
+                for warning in rec.warnings:
+                    click.echo(f"  custody: {safe_text(warning)}", err=True)
+        if outcome.record_error:
+            raise DatabaseError(outcome.record_error)
+
+    @bundle.group("request")
+    def request_group() -> None:
+        """The request data stored with a case (one per profile)."""
+
+    @request_group.command("set")
+    @click.option("--case", "case_ref", required=True, help="Case reference.")
+    @click.option("--profile", "profile_id", required=True, help="Profile, e.g. IN-MLA.")
+    @click.option(
+        "--file",
+        "request_file",
+        required=True,
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Request YAML/JSON (from 'sealbag bundle init'); may add certificates: and bundle:.",
+    )
+    @db_option
+    @json_option
+    def request_set(
+        case_ref: str, profile_id: str, request_file: Path, db_url: str | None, as_json: bool
+    ) -> None:
+        """Validate a request file and store it for CASE and PROFILE (replacing any)."""
+        from reports.bundle_store import store_request
+        from reports.loading import read_structured_file
+
+        data = read_structured_file(request_file)
+        if data is not None and not isinstance(data, dict):
+            raise UserInputError(f"{request_file}: expected a mapping at the top level")
+        with database(db_url, create=False) as db, db.session() as session:
+            row = store_request(session, case_ref, profile_id, data or {})
+            summary = {
+                "id": row.id,
+                "case": case_ref,
+                "profile": row.profile,
+                "reference": row.reference,
+            }
+        if as_json:
+            echo_json(summary)
+        else:
+            click.echo(
+                f"stored request #{summary['id']} for case {safe_text(case_ref)} "
+                f"profile {summary['profile']}"
+            )
+
+    @request_group.command("show")
+    @click.option("--case", "case_ref", required=True, help="Case reference.")
+    @click.option("--profile", "profile_id", help="Only this profile.")
+    @db_option
+    @json_option
+    def request_show(
+        case_ref: str, profile_id: str | None, db_url: str | None, as_json: bool
+    ) -> None:
+        """Show the stored request(s) of CASE (YAML, or JSON with --json)."""
+        import yaml
+
+        from reports.bundle_store import stored_request, stored_requests
+
+        with database(db_url, create=False) as db, db.session() as session:
+            rows = (
+                [stored_request(session, case_ref, profile_id)]
+                if profile_id
+                else stored_requests(session, case_ref)
+            )
+            items = [
+                {
+                    "id": r.id,
+                    "profile": r.profile,
+                    "reference": r.reference,
+                    "updated_at": r.updated_at.isoformat(),
+                    "data": r.data,
+                }
+                for r in rows
+            ]
+        if as_json:
+            echo_json(items)
             return
-        click.echo(f"{'DRAFT ' if result.draft else ''}bundle {result.bundle_id}: {result.folder}")
-        click.echo(
-            f"  PDF {result.pdf_path.name}: {result.pages} pages, SHA-256 {result.pdf_sha256}"
+        if not items:
+            click.echo(
+                f"no stored request for case {safe_text(case_ref)}; store one with: "
+                "sealbag bundle request set --case REF --profile P --file request.yaml"
+            )
+            return
+        for item in items:
+            click.echo(
+                f"# request #{item['id']} profile {item['profile']} (updated {item['updated_at']})"
+            )
+            text = yaml.safe_dump(item["data"], allow_unicode=True, sort_keys=False)
+            click.echo("\n".join(safe_text(line) for line in text.splitlines()))
+
+    @bundle.command("list")
+    @click.option("--case", "case_ref", required=True, help="Case reference.")
+    @db_option
+    @json_option
+    def list_command(case_ref: str, db_url: str | None, as_json: bool) -> None:
+        """List the bundles recorded for CASE."""
+        from reports.bundle_store import list_bundles
+
+        with database(db_url, create=False) as db, db.session() as session:
+            rows = list_bundles(session, case_ref)
+        if as_json:
+            echo_json(rows)
+            return
+        if not rows:
+            click.echo(f"no bundles recorded for case {safe_text(case_ref)}")
+            return
+        for row in rows:
+            row["pdf"] = row["pdf_sha256"][:16]
+            row["manifest"] = row["manifest_sha256"][:16]
+        print_table(
+            rows,
+            [
+                ("bundle_id", "Bundle"),
+                ("version", "v"),
+                ("profile", "Profile"),
+                ("status", "Status"),
+                ("generated_at", "Generated (UTC)"),
+                ("manifest", "manifest SHA-256"),
+                ("pdf", "PDF SHA-256"),
+                ("out_path", "Folder"),
+            ],
         )
-        click.echo(f"  manifest.json SHA-256 {result.manifest_sha256}")
-        for problem in result.problems:
-            click.echo(f"  pre-flight: {problem}", err=True)
 
     @bundle.command("verify")
     @click.argument("target", type=click.Path(exists=True, path_type=Path))

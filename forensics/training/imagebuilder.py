@@ -297,6 +297,9 @@ def _stage(root: Path, dirs: list[bytes], files: list[PlannedFile], mtime: int) 
         with open(target, "wb") as fh:
             fh.write(f.content)
         os.utime(target, (mtime, mtime))
+    # folders last, deepest first: writing their files has just set their times to now
+    for d in sorted(dirs, key=lambda d: d.count(b"/"), reverse=True):
+        os.utime(rootb + b"/" + d, (mtime, mtime))
 
 
 def build_image(spec: TrainingSpec, out_path: str | os.PathLike[str]) -> AnswerKey:
@@ -383,13 +386,18 @@ def _build_fat(spec: TrainingSpec, stage: Path, img: Path, size: int,
     bits = "32" if spec.fs_type == "fat32" else "16"
     _run(["mkfs.vfat", "-C", "-F", bits, "-n", "TRAINING", "-i", f"{rng.getrandbits(32):08X}",
           "--invariant", str(img), str(size // 1024)])
+    # mtools stamps creation and access dates with the clock unless told otherwise;
+    # a fixed time makes the same seed give the same image bytes on every run
+    fixed = {"SOURCE_DATE_EPOCH": str(1_600_000_000 + spec.seed % 100_000_000)}
     entries = sorted(os.listdir(stage))
     if entries:
-        _run(["mcopy", "-s", "-m", "-i", str(img), *[str(stage / e) for e in entries], "::/"])
+        _run(["mcopy", "-s", "-m", "-i", str(img), *[str(stage / e) for e in entries], "::/"],
+             env=fixed)
     doomed = [f for f in files if f.deleted]
     for start in range(0, len(doomed), 200):
         _run(["mdel", "-i", str(img),
-              *["::/" + f.path_raw.decode("utf-8") for f in doomed[start:start + 200]]])
+              *["::/" + f.path_raw.decode("utf-8") for f in doomed[start:start + 200]]],
+             env=fixed)
 
 
 def _build_ntfs(spec: TrainingSpec, stage: Path, img: Path, size: int,
