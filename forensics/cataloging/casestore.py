@@ -73,8 +73,12 @@ def usable_acquisition(session: Session, exhibit: Exhibit) -> AcquisitionImage:
     An acquisition whose verification found a mismatch is never used, and
     neither is one recorded from another tool's log without image files.
 
+    The image files are checked to exist with the sizes recorded at acquisition
+    (cheap); their hashes are not re-computed here (``sealbag verify`` does that).
+
     Raises:
-        NotFoundError: no such acquisition, or its image file is missing.
+        NotFoundError: no such acquisition, or an image file is missing.
+        IntegrityError: an image file's size differs from the acquisition record.
     """
     rows = session.scalars(
         select(Acquisition)
@@ -87,10 +91,16 @@ def usable_acquisition(session: Session, exhibit: Exhibit) -> AcquisitionImage:
         path = _first_image_file(row)
         if path is None:
             continue
-        if not path.is_file():
-            raise NotFoundError(
-                f"the image of acquisition {row.id} of {exhibit.exhibit_id} is missing "
-                f"({path}); restore it or give the image path")
+        for segment in row.image_files:
+            file = path.parent / str(segment.get("path", ""))
+            if not file.is_file():
+                raise NotFoundError(
+                    f"image file {file} of acquisition {row.id} of {exhibit.exhibit_id} is "
+                    "missing; restore it or give the image path")
+            if segment.get("size") is not None and file.stat().st_size != segment["size"]:
+                raise IntegrityError(
+                    f"image file {file} of acquisition {row.id} is not the size recorded at "
+                    "acquisition; check it with sealbag verify before cataloguing")
         return AcquisitionImage(row.id, path, row.sha256, _FORMATS.get(row.format.lower()))
     raise NotFoundError(
         f"exhibit {exhibit.exhibit_id} has no completed acquisition with a verified or "
@@ -235,6 +245,8 @@ class _CatalogEvents:
                 "status": status.value,
                 "entries": entries,
                 "image_sha256": run.image_sha256,
+                # the image hash comes from the acquisition record, not re-computed here
+                "image_sha256_from": "acquisition record" if run.image_sha256 else None,
                 "acquisition_id": run.acquisition_id,
                 "image_name": Path(run.image_path).name,
             }

@@ -165,3 +165,25 @@ def test_a_mismatched_acquisition_is_never_catalogued(ext4_image, tmp_path: Path
         database.close()
     code, _out, err = _run(capsys, "catalog", "--case", REF, "--exhibit", "EX-1", *db)
     assert code == 1 and "no completed acquisition" in err
+
+
+def test_an_image_changed_in_size_since_acquisition_is_refused(ext4_image, tmp_path: Path,
+                                                               capsys, sqlite_url: str,
+                                                               monkeypatch) -> None:
+    monkeypatch.setenv("SEALBAG_KEY_PASSPHRASE", "lab passphrase 1")
+    image, _key = ext4_image
+    db = _case(capsys, sqlite_url, tmp_path / "store")
+    code, out, err = _run(capsys, "acquire", str(image), "--case", REF, "--exhibit", "EX-1",
+                          *db, "--json")
+    assert code == 0, err
+    record = json.loads(out)
+    stored = Path(record["output_dir"]) / record["segments"][0]["path"]
+    with stored.open("ab") as fh:
+        fh.write(b"\0" * 512)
+    code, _out, err = _run(capsys, "catalog", "--case", REF, "--exhibit", "EX-1", *db)
+    assert code == 1 and "not the size recorded at acquisition" in err
+    stored.unlink()
+    code, _out, err = _run(capsys, "catalog", "--case", REF, "--exhibit", "EX-1", *db)
+    assert code == 1 and "is missing" in err
+    actions, _events, chain_ok = _chain(sqlite_url, "EX-1")
+    assert "catalogued" not in actions and chain_ok
