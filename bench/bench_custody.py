@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,16 +21,22 @@ from bench.common import peak_rss_mb, write_table
 def _synthetic_export(events: int) -> list[str]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from forensics.custody.canonical import ZERO_HASH, canonical_bytes, format_time
+    from forensics.custody.canonical import (
+        ZERO_HASH,
+        canonical_bytes,
+        encode_canonical,
+        format_time,
+    )
 
     key = Ed25519PrivateKey.generate()
     public = key.public_key().public_bytes_raw()
     fingerprint = hashlib.sha256(public).hexdigest()
     person = {"person_ref": 1, "name": "Examiner", "designation": "SI", "id_number": "B-1"}
-    lines = [json.dumps({"type": "key", "version": 1, "algorithm": "ed25519",
-                         "fingerprint": fingerprint, "public_key": public.hex(),
-                         "person": person, "created_at": "2026-01-01T00:00:00.000000Z",
-                         "revoked_at": None})]
+    key_line = encode_canonical({"type": "key", "version": 1, "algorithm": "ed25519",
+                                 "fingerprint": fingerprint, "public_key": public.hex(),
+                                 "person": person, "created_at": "2026-01-01T00:00:00.000000Z",
+                                 "revoked_at": None}).decode()
+    lines = [key_line]
     prev, start = ZERO_HASH, datetime(2026, 1, 2, tzinfo=UTC)
     for seq in range(1, events + 1):
         at = format_time(start + timedelta(seconds=seq))
@@ -49,8 +54,15 @@ def _synthetic_export(events: int) -> list[str]:
         }
         data = canonical_bytes(event)
         prev = hashlib.sha256(data).hexdigest()
-        lines.append(json.dumps({**event, "entry_hash": prev, "signature": key.sign(data).hex()}))
-    return lines
+        lines.append(encode_canonical({**event, "entry_hash": prev,
+                                       "signature": key.sign(data).hex()}).decode())
+    header = {"type": "custody-export", "version": 2, "case": "C-1", "exhibits": ["EX-001"],
+              "heads": {"EX-001": {"sequence": events, "entry_hash": prev}},
+              "keys": {fingerprint: hashlib.sha256(key_line.encode()).hexdigest()},
+              "exported_at": format_time(start), "generator": "bench", "verifier": "-",
+              "signer": fingerprint}
+    header["signature"] = key.sign(encode_canonical(header)).hex()
+    return [encode_canonical(header).decode(), *lines]
 
 
 def run(events: int, offline: int) -> list[list[str]]:

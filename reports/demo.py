@@ -516,7 +516,7 @@ def _ledger_events(exhibits: list[Exhibit], acquisitions: list[Acquisition]) -> 
                 "location_to": "SFSL",
                 "seal_number": seal,
                 "new_seal_number": f"{seal}-R",
-                "hash_algorithm": "SHA-256",
+                "hash_algorithm": "sha256",  # the ledger's algorithm names (docs/custody.md)
                 "hash_value": acq.hash("SHA-256", "image"),
                 "hash_match": True,
             },

@@ -106,14 +106,19 @@ def ledger_export(
             previous = event["entry_hash"]
             events.append(event)
         heads[exhibit] = {"sequence": len(specs), "entry_hash": previous}
-    header = {
+    keys = [s.key_record() for s in signers.values()]
+    exporter = next(iter(signers.values()))  # a key that signed events signs the header
+    header: dict[str, Any] = {
         "type": "custody-export",
-        "version": 1,
+        "version": 2,
         "case": case_reference,
         "exhibits": list(chains),
         "heads": heads,
+        "keys": {k["fingerprint"]: hashlib.sha256(canonical_json(k)).hexdigest() for k in keys},
         "exported_at": _utc(exported_at),
         "generator": "Sealbag demo",
         "verifier": "standalone_verifier.py",
+        "signer": exporter.fingerprint,
     }
-    return [header, *(s.key_record() for s in signers.values()), *events]
+    header["signature"] = exporter.sign(canonical_json(header))
+    return [header, *keys, *events]

@@ -156,7 +156,8 @@ def _custody_records(session: Session, case: Case, exhibit_ids: Sequence[str]) -
 
     with tempfile.TemporaryDirectory(prefix="sealbag-custody-") as folder:
         path = Path(folder) / "custody.jsonl"
-        export_custody(session, case, path, list(exhibit_ids) or None)
+        # the bundle records its own 'reported' events; this temporary file is not an export
+        export_custody(session, case, path, list(exhibit_ids) or None, record_exported=False)
         contents = read_export(path)
     header = [contents.header] if contents.header is not None else []
     return [*header, *contents.keys, *contents.events]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import mimetypes
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from app.cli.common import (
     print_table,
     safe_text,
 )
+from forensics.casework.attachments import store_attachment
 from forensics.casework.cases import get_case_row
 from forensics.casework.exhibits import get_exhibit_row
 from forensics.casework.people import find_person
@@ -28,17 +29,20 @@ from forensics.custody import (
     generate_key,
     record_event,
     revoke_key,
+    unlock,
     unlock_person_key,
     verify_chain,
     verify_export,
 )
-from forensics.custody.keys import passphrase_from_env
+from forensics.custody.keys import has_active_key, passphrase_from_env
+from forensics.custody.rules import person_label
 from forensics.custody.verify import VerifyReport
 from forensics.database.enums import CustodyAction
-from forensics.database.models import Attachment, CustodyEvent, Exhibit, Person, SigningKey
+from forensics.database.models import CustodyEvent, Exhibit, Person, SigningKey
 from forensics.errors import IntegrityError, NotFoundError, UserInputError
-from forensics.store import EvidenceStore, default_store_root
 from forensics.timeutil import parse_local_time, to_local
+
+ENV_NEW_PASSPHRASE = "SEALBAG_NEW_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
 
 def _passphrase(confirm: bool = False) -> str:
@@ -82,6 +86,9 @@ def custody_group() -> None:
 @click.option(
     "--exception", help="Record a continuity violation anyway, flagged, with this justification.",
 )
+@click.option("--update-identity", is_flag=True,
+              help="With --action correction: sign the exhibit's corrected description, "
+              "identifiers, seals and seizure details into its chain.")
 @click.option("--detail", "detail_items", multiple=True, metavar="KEY=VALUE",
               help="Extra fact kept in the signed record (repeatable).")
 @db_option
@@ -93,8 +100,8 @@ def custody_add(
     storage_ref: str | None, seal_number: str | None, seal_intact: bool | None,
     new_seal_number: str | None, hash_algorithm: str | None, hash_value: str | None,
     hash_match: bool | None, remarks: str | None, attachments: tuple[Path, ...],
-    corrects_seq: int | None, exception: str | None, detail_items: tuple[str, ...],
-    db_url: str | None, as_json: bool,
+    corrects_seq: int | None, exception: str | None, update_identity: bool,
+    detail_items: tuple[str, ...], db_url: str | None, as_json: bool,
 ) -> None:
     """Record one custody event (signed with the actor's key)."""
     details: dict[str, Any] = {}
@@ -117,7 +124,8 @@ def custody_add(
                 CustodyEvent.exhibit_id == exhibit.id, CustodyEvent.sequence == corrects_seq))
             if corrects is None:
                 raise NotFoundError(f"{exhibit.exhibit_id} has no custody event #{corrects_seq}")
-        hashes = [_store_attachment(session, case.store_path, path) for path in attachments]
+        folder = Path(case.store_path) if case.store_path else None
+        hashes = [store_attachment(session, folder, path).sha256 for path in attachments]
         key = unlock_person_key(session, person, _passphrase())
         event = record_event(
             session, case=case, exhibit=exhibit, action=action, actor=person,
@@ -129,6 +137,7 @@ def custody_add(
             new_seal_number=new_seal_number, hash_algorithm=hash_algorithm,
             hash_value=hash_value, hash_match=hash_match, remarks=remarks, attachments=hashes,
             corrects=corrects, exception=exception, details=details,
+            update_identity=update_identity,
         )
         result = {"exhibit": exhibit.exhibit_id, "sequence": event.sequence,
                   "action": event.action.value, "entry_hash": event.entry_hash,
@@ -144,23 +153,8 @@ def custody_add(
                    "exception flag and the justification was not stored", err=True)
 
 
-def _store_attachment(session: Any, store_path: str | None, path: Path) -> str:
-    folder = Path(store_path) if store_path else default_store_root() / "unfiled"
-    stored = EvidenceStore.add_attachment(folder, path)
-    if session.scalar(select(Attachment).where(Attachment.sha256 == stored.sha256)) is None:
-        session.add(Attachment(
-            sha256=stored.sha256, size=stored.size,
-            media_type=mimetypes.guess_type(path.name)[0], original_name=stored.original_name,
-            stored_path=str(folder / stored.relative_path),
-        ))
-    return stored.sha256
-
-
 def _who(person: dict[str, Any] | None) -> str:
-    if not person:
-        return ""
-    extra = ", ".join(x for x in (person.get("designation"), person.get("id_number")) if x)
-    return f"{person['name']} ({extra})" if extra else person["name"]
+    return person_label(person, empty="")
 
 
 def _summary(event: dict[str, Any]) -> str:
@@ -276,12 +270,17 @@ def _print_report(report: VerifyReport, as_json: bool) -> None:
     else:
         for chain in report.chains:
             state = "OK" if report.valid else "  "
-            click.echo(f"{state} {chain.exhibit}: {chain.events} events, head {chain.head_hash}")
+            click.echo(safe_text(f"{state} {chain.exhibit}: {chain.events} events, "
+                                 f"head {chain.head_hash}"))
         for item in report.exceptions:
             click.echo(safe_text(f"flagged exception {item['exhibit']} #{item['sequence']}: "
                                  f"{item['justification']} ({'; '.join(item['violations'])})"))
         for warning in report.warnings:
             click.echo(safe_text(f"warning: {warning}"))
+        if report.header_signer is not None:
+            signer = report.header_signer
+            click.echo(safe_text(f"export header signed by {_who(signer['person'])}, key "
+                                 f"{signer['fingerprint']}"))
     if report.first_broken is not None:
         # one line on stderr and exit status 1, like every other error
         raise IntegrityError(safe_text(f"custody chain BROKEN at {report.first_broken.describe()}"))
@@ -323,19 +322,35 @@ def custody_verify_file(path: Path, as_json: bool) -> None:
               help="Exhibit to export (repeatable; default: all). Parents come along.")
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="custody.jsonl to write; standalone_verifier.py is put beside it.")
+@click.option("--by", "exporter",
+              help="Sign the header with this person's key (default: the workstation key).")
+@click.option("--force", is_flag=True, help="Replace an existing file (an earlier export is an "
+              "anchor worth keeping).")
 @db_option
 @json_option
 def custody_export(case_ref: str, exhibit_ids: tuple[str, ...], out_path: Path,
-                   db_url: str | None, as_json: bool) -> None:
-    """Export verified chains as JSON Lines with public keys and the standalone verifier."""
+                   exporter: str | None, force: bool, db_url: str | None,
+                   as_json: bool) -> None:
+    """Export verified chains as JSON Lines with public keys and the standalone verifier.
+
+    Each exported exhibit gets an 'exported' event naming the file's SHA-256.
+    """
     with database(db_url) as db, db.session() as session:
         case = get_case_row(session, case_ref)
-        result = export_custody(session, case, out_path, list(exhibit_ids) or None)
+        signer = None
+        if exporter:
+            signer = unlock_person_key(session, find_person(session, exporter), _passphrase())
+        result = export_custody(session, case, out_path, list(exhibit_ids) or None,
+                                signer=signer, overwrite=force)
     if as_json:
         echo_json(result.to_dict())
         return
-    click.echo(f"{result.events} events written to {result.path} (sha256 {result.sha256})")
-    click.echo(f"check it anywhere with: python {result.verifier_path.name} {result.path.name}")
+    click.echo(safe_text(f"{result.events} events written to {result.path} "
+                         f"(sha256 {result.sha256})"))
+    click.echo(safe_text(f"check it anywhere with: python {result.verifier_path.name} "
+                         f"{result.path.name}"))
+    for warning in result.warnings:
+        click.echo(safe_text(f"warning: {warning}"), err=True)
 
 
 @custody_group.group("key")
@@ -345,18 +360,39 @@ def key_group() -> None:
 
 @key_group.command("new")
 @click.option("--person", "person_key", required=True, help="ID number, #id or name.")
+@click.option("--authorised-by", "authoriser",
+              help="For a person who lost their passphrase: another person (supervisor or "
+              "witness) whose key authorises the new key; needs --justification.")
+@click.option("--justification", help="Why another person authorises this key change.")
 @db_option
 @json_option
-def key_new(person_key: str, db_url: str | None, as_json: bool) -> None:
-    """Create a signing key for a person (passphrase from prompt or $SEALBAG_KEY_PASSPHRASE)."""
+def key_new(person_key: str, authoriser: str | None, justification: str | None,
+            db_url: str | None, as_json: bool) -> None:
+    """Create a signing key for a person.
+
+    A further key for someone who already has one is authorised by their current
+    key (its passphrase from the prompt or $SEALBAG_KEY_PASSPHRASE), or by
+    --authorised-by with --justification. The new key's passphrase comes from the
+    prompt or $SEALBAG_NEW_KEY_PASSPHRASE ($SEALBAG_KEY_PASSPHRASE for a first key).
+    """
     with database(db_url) as db, db.session() as session:
         person = find_person(session, person_key)
-        key = generate_key(session, person, _passphrase(confirm=True))
+        authorised_by = None
+        if has_active_key(session, person):
+            holder = find_person(session, authoriser) if authoriser else person
+            click.echo(safe_text(f"authorising with the current key of {holder.name}"), err=True)
+            authorised_by = unlock_person_key(session, holder, _passphrase())
+            secret = os.environ.get(ENV_NEW_PASSPHRASE) or click.prompt(
+                "New key passphrase", hide_input=True, confirmation_prompt=True, err=True)
+        else:
+            secret = _passphrase(confirm=True)
+        key = generate_key(session, person, secret, authorised_by=authorised_by,
+                           justification=justification)
         result = _key_dict(key, person)
     if as_json:
         echo_json(result)
     else:
-        click.echo(f"key {result['fingerprint']} created for {safe_text(person.name)}")
+        click.echo(safe_text(f"key {result['fingerprint']} created for {person.name}"))
 
 
 @key_group.command("list")
@@ -379,11 +415,29 @@ def key_list(person_key: str | None, db_url: str | None, as_json: bool) -> None:
 
 @key_group.command("revoke")
 @click.argument("fingerprint")
+@click.option("--authorised-by", "authoriser",
+              help="Another person whose key authorises the revocation (when the holder "
+              "cannot); needs --justification.")
+@click.option("--justification", help="Why another person revokes this key.")
 @db_option
-def key_revoke(fingerprint: str, db_url: str | None) -> None:
-    """Revoke a key: events it signed stay valid, it cannot sign new ones."""
+def key_revoke(fingerprint: str, authoriser: str | None, justification: str | None,
+               db_url: str | None) -> None:
+    """Revoke a key: events it signed stay valid, it cannot sign new ones.
+
+    Needs the key's own passphrase, or --authorised-by with --justification.
+    """
     with database(db_url) as db, db.session() as session:
-        key = revoke_key(session, fingerprint.strip().lower())
+        fingerprint = fingerprint.strip().lower()
+        key = session.scalar(select(SigningKey).where(SigningKey.fingerprint == fingerprint))
+        if key is None:
+            raise NotFoundError(f"no signing key with fingerprint {fingerprint}")
+        if authoriser:
+            authorised_by = unlock_person_key(session, find_person(session, authoriser),
+                                              _passphrase())
+        else:
+            authorised_by = unlock(key, _passphrase())
+        key = revoke_key(session, fingerprint, authorised_by=authorised_by,
+                         justification=justification)
         click.echo(f"key {key.fingerprint} revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,14 +9,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from forensics.casework.attachments import store_attachment
 from forensics.casework.audit import record_audit
 from forensics.casework.cases import get_case_row
 from forensics.casework.people import find_person
 from forensics.casework.validation import check_lengths
 from forensics.casework.views import ExhibitView
 from forensics.database.enums import ExhibitType, SourceCategory
-from forensics.database.models import Attachment, Exhibit
-from forensics.database.session import track_new_file
+from forensics.database.models import Exhibit
 from forensics.errors import ConflictError, NotFoundError, UserInputError
 from forensics.store import EvidenceStore
 from forensics.timeutil import parse_local_time
@@ -159,7 +158,7 @@ def add_exhibit(
         if store is None or not case.store_path:
             raise UserInputError("this case has no evidence folder to keep photos in")
         for photo in dict.fromkeys(Path(p) for p in data.photos):  # same photo twice: once
-            exhibit.photos.append(_attachment(session, Path(case.store_path), photo))
+            exhibit.photos.append(store_attachment(session, Path(case.store_path), photo))
     session.add(exhibit)
     session.flush()
     record_audit(
@@ -171,24 +170,6 @@ def add_exhibit(
         details={"description": exhibit.description, "photos": len(data.photos)},
     )
     return ExhibitView.of(_load(session, exhibit.id))
-
-
-def _attachment(session: Session, case_folder: Path, source: Path) -> Attachment:
-    stored = EvidenceStore.add_attachment(case_folder, source)
-    if stored.created:
-        track_new_file(session, case_folder / stored.relative_path)
-    existing = session.scalar(select(Attachment).where(Attachment.sha256 == stored.sha256))
-    if existing:
-        return existing
-    att = Attachment(
-        sha256=stored.sha256,
-        size=stored.size,
-        media_type=mimetypes.guess_type(source.name)[0],
-        original_name=stored.original_name,
-        stored_path=str(case_folder / stored.relative_path),
-    )
-    session.add(att)
-    return att
 
 
 def _load(session: Session, pk: int) -> Exhibit:

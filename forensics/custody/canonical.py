@@ -39,8 +39,49 @@ def canonical_bytes(obj: dict[str, Any]) -> bytes:
         ValueError: ``obj`` holds a value outside the canonical subset.
     """
     check_canonical_value(obj, "event")
+    return encode_canonical(obj)
+
+
+def encode_canonical(obj: Any) -> bytes:
+    """The canonical encoding without the value checks (for export lines whose
+    members are exhibit IDs, e.g. the header's ``heads``)."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
+    )
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate member {key!r}")
+        result[key] = value
+    return result
+
+
+def _refuse_float(text: str) -> Any:
+    raise ValueError(f"number {text} is not an integer")
+
+
+def _checked_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_SAFE_INT:
+        raise ValueError(f"integer {text} is too large for canonical JSON")
+    return value
+
+
+def strict_loads(text: str | bytes) -> Any:
+    """Parse JSON the way custody records are verified: no duplicate members, no floats.
+
+    Raises:
+        ValueError: invalid JSON, a duplicate member, a float, NaN or a huge integer.
+    """
+    return json.loads(
+        text,
+        object_pairs_hook=_refuse_duplicates,
+        parse_float=_refuse_float,
+        parse_constant=_refuse_float,
+        parse_int=_checked_int,
     )
 
 
@@ -110,8 +151,10 @@ __all__ = [
     "ZERO_HASH",
     "canonical_bytes",
     "check_canonical_value",
+    "encode_canonical",
     "entry_hash",
     "format_time",
     "is_sha256_hex",
     "parse_time",
+    "strict_loads",
 ]

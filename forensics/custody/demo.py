@@ -84,7 +84,9 @@ def record_demo_custody(
                 add("seal-checked", fsl, 1500, seal_number=seal, seal_intact=True,
                     remarks="seal intact on receipt at the laboratory")
                 recorded += 2
-        result = export_custody(s, case, out_dir / "custody" / "custody.jsonl")
+        # the demonstration export is rebuilt on every run, without 'exported' events
+        result = export_custody(s, case, out_dir / "custody" / "custody.jsonl",
+                                overwrite=True, record_exported=False)
     return {
         "status": "done",
         "events": recorded,

@@ -2,8 +2,9 @@
 
 Layout of the file (one JSON object per line, each in canonical form):
 
-1. ``{"type": "custody-export", ...}``: case, exhibits, and each chain's head
-   (sequence and entry_hash) at export time;
+1. ``{"type": "custody-export", ...}``: case, exhibits, each chain's head
+   (sequence and entry_hash) at export time, the SHA-256 of every key line,
+   signed by the exporter's (default: this workstation's) key;
 2. ``{"type": "key", ...}``: every public key that signed an exported event;
 3. ``{"type": "custody-event", ...}``: the canonical events, chain by chain
    (parents before derived items), each with ``entry_hash`` and ``signature``.
@@ -14,6 +15,7 @@ without Sealbag.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -28,11 +30,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forensics.custody.canonical import format_time
-from forensics.custody.verify import _exhibits_to_check, ledger_keys, verify_chain
+from forensics.custody.canonical import encode_canonical, format_time
+from forensics.custody.keys import UnlockedKey
+from forensics.custody.ledger import custody_status, record_system_event
+from forensics.custody.verify import (
+    HEADER_VERSION,
+    _exhibits_to_check,
+    ledger_keys,
+    verify_chain,
+)
+from forensics.custody.workstation import workstation_signer
 from forensics.database.base import utcnow
-from forensics.database.models import Case, CustodyEvent, Exhibit
-from forensics.errors import IntegrityError, NotFoundError, UserInputError
+from forensics.database.enums import CustodyAction
+from forensics.database.models import Case, CustodyEvent, Exhibit, Person
+from forensics.errors import ConflictError, IntegrityError, NotFoundError, UserInputError
 
 VERIFIER_NAME = "standalone_verifier.py"
 VERIFIER_SOURCE = Path(__file__).with_name(VERIFIER_NAME)
@@ -45,6 +56,7 @@ class ExportResult:
     sha256: str
     events: int
     heads: dict[str, dict[str, Any]]
+    warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +65,7 @@ class ExportResult:
             "sha256": self.sha256,
             "events": self.events,
             "heads": self.heads,
+            "warnings": list(self.warnings),
         }
 
 
@@ -64,8 +77,7 @@ def _sealbag_version() -> str:
 
 
 def _line(obj: dict[str, Any]) -> bytes:
-    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8") + b"\n"
+    return encode_canonical(obj) + b"\n"
 
 
 def export_custody(
@@ -73,6 +85,10 @@ def export_custody(
     case: Case,
     out_path: str | Path,
     exhibit_ids: Sequence[str] | None = None,
+    *,
+    signer: UnlockedKey | None = None,
+    overwrite: bool = False,
+    record_exported: bool = True,
 ) -> ExportResult:
     """Write ``custody.jsonl`` for ``case`` (all exhibits, or the named ones and their parents).
 
@@ -81,9 +97,16 @@ def export_custody(
     Args:
         session: open session.
         case: the case.
-        out_path: the ``.jsonl`` file to write (replaced atomically).
+        out_path: the ``.jsonl`` file to write (atomically).
         exhibit_ids: exhibits to export; their ancestors come along so the
             derivation links verify offline.
+        signer: the exporter's unlocked key to sign the header with (it must have
+            signed one of the exported events); default this workstation's key.
+        overwrite: replace an existing file (an earlier export is an anchor
+            worth keeping, so this is off by default).
+        record_exported: record an ``exported`` event (a ``note`` on a closed
+            chain) per exported exhibit, carrying the file's SHA-256, in the
+            caller's transaction.
 
     Returns:
         An :class:`ExportResult` with the file's SHA-256 and the head hashes.
@@ -91,9 +114,16 @@ def export_custody(
     Raises:
         IntegrityError: a chain fails verification.
         NotFoundError: an exhibit is not in the case.
-        UserInputError: the output folder cannot be written.
+        ConflictError: ``out_path`` exists and ``overwrite`` is False.
+        UserInputError: the output folder cannot be written, or ``signer`` signed no
+            exported event.
     """
     out = Path(out_path)
+    if out.exists() and not overwrite:
+        raise ConflictError(
+            f"{out} already exists; an earlier export is an anchor to keep (use --force to "
+            "replace it, or choose another file name)"
+        )
     chosen: dict[int, Exhibit] = {}
     for exhibit_id in exhibit_ids or [None]:
         for exhibit in _exhibits_to_check(session, case, exhibit_id):
@@ -126,17 +156,28 @@ def export_custody(
                 "sequence": rows[-1].sequence,
                 "entry_hash": rows[-1].entry_hash,
             }
-    header = {
+    if signer is not None and signer.fingerprint not in {e["signer"] for e in events}:
+        # the verifiers trust a header key only if it signed an exported event (or is a
+        # workstation's): otherwise anyone could re-sign a cut-down file with a fresh key
+        raise UserInputError(
+            "the export header must be signed by a key that signed one of the exported events, "
+            "or by this workstation (omit --by)"
+        )
+    header_key = signer if signer is not None else workstation_signer(session)
+    keys = ledger_keys(session, {e["signer"] for e in events} | {header_key.fingerprint})
+    header: dict[str, Any] = {
         "type": "custody-export",
-        "version": 1,
+        "version": HEADER_VERSION,
         "case": case.reference,
         "exhibits": [e.exhibit_id for e in exhibits if e.exhibit_id in heads],
         "heads": heads,
+        "keys": {k["fingerprint"]: hashlib.sha256(encode_canonical(k)).hexdigest() for k in keys},
         "exported_at": format_time(utcnow()),
         "generator": f"Sealbag {_sealbag_version()}",
         "verifier": VERIFIER_NAME,
+        "signer": header_key.fingerprint,
     }
-    keys = ledger_keys(session, {e["signer"] for e in events})
+    header["signature"] = header_key.sign(encode_canonical(header))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
@@ -157,10 +198,38 @@ def export_custody(
         shutil.copyfile(VERIFIER_SOURCE, verifier)
     except OSError as exc:
         raise UserInputError(f"cannot write the custody export to {out}: {exc.strerror}") from exc
-    return ExportResult(
+    result = ExportResult(
         path=out, verifier_path=verifier, sha256=digest.hexdigest(), events=len(events),
         heads=heads,
     )
+    if record_exported:
+        warnings = _record_exported(session, [e for e in exhibits if e.exhibit_id in heads],
+                                    result, signer)
+        result = dataclasses.replace(result, warnings=tuple(warnings))
+    return result
+
+
+def _record_exported(
+    session: Session, exhibits: list[Exhibit], result: ExportResult, signer: UnlockedKey | None
+) -> list[str]:
+    """One signed event per exported exhibit naming the export's SHA-256; returns warnings."""
+    actor = session.get(Person, signer.person_id) if signer is not None else None
+    warnings = []
+    for exhibit in exhibits:
+        closed = custody_status(session, exhibit).status in ("returned", "disposed")
+        try:
+            with session.begin_nested():
+                record_system_event(
+                    session, exhibit, CustodyAction.NOTE if closed else CustodyAction.EXPORTED,
+                    actor=actor, signer=signer,
+                    details={"engine": "custody-export", "export_sha256": result.sha256,
+                             "export_name": result.path.name[:200], "events": result.events},
+                    remarks="custody exported" + (" (exhibit already closed)" if closed else ""),
+                )
+        except (IntegrityError, UserInputError) as exc:
+            # the file is written and valid; say why the ledger does not mention it
+            warnings.append(f"{exhibit.exhibit_id}: 'exported' event not recorded: {exc}")
+    return warnings
 
 
 @dataclass(frozen=True)

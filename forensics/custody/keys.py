@@ -20,13 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from forensics.casework.audit import record_audit
-from forensics.custody.canonical import format_time
+from forensics.custody.canonical import encode_canonical, format_time
 from forensics.database.base import utcnow
 from forensics.database.models import Person, SigningKey
 from forensics.errors import NotFoundError, UserInputError
 
 ENV_PASSPHRASE = "SEALBAG_KEY_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
 MIN_PASSPHRASE = 8
+WORKSTATION_PREFIX = "sealbag-ws:"
 
 
 @dataclass(frozen=True)
@@ -52,18 +53,107 @@ def passphrase_from_env() -> str | None:
     return os.environ.get(ENV_PASSPHRASE) or None
 
 
-def generate_key(session: Session, person: Person, passphrase: str) -> SigningKey:
-    """Create a new Ed25519 key for ``person``, stored encrypted with ``passphrase``.
+def _authorise(
+    session: Session,
+    person: Person,
+    authorised_by: UnlockedKey | None,
+    justification: str | None,
+    statement: dict[str, Any],
+) -> dict[str, Any]:
+    """Check who authorises a key change for ``person``; return the audit facts.
+
+    The person's own active key authorises; another person's active key may
+    override (a supervisor or witness when the passphrase is lost) only with a
+    justification. The authoriser signs ``statement`` as proof of possession.
 
     Raises:
-        UserInputError: the passphrase is shorter than 8 characters.
+        UserInputError: no authorisation, a revoked or unknown authorising key,
+            or an override without a justification.
+    """
+    if authorised_by is None:
+        raise UserInputError(
+            f"{person.name} already has a signing key: a key change must be authorised with "
+            "their current key's passphrase, or by another person's key with a justification"
+        )
+    stored = session.scalars(
+        select(SigningKey).where(SigningKey.fingerprint == authorised_by.fingerprint)
+    ).first()
+    if stored is None or stored.person_id != authorised_by.person_id:
+        raise UserInputError(f"authorising key {authorised_by.fingerprint[:16]} is not in this "
+                             "ledger")
+    if stored.revoked_at is not None:
+        raise UserInputError(f"authorising key {authorised_by.fingerprint[:16]} was revoked")
+    note = (justification or "").strip()
+    if authorised_by.person_id != person.id and not note:
+        raise UserInputError(
+            f"a key change for {person.name} authorised by another person needs a justification"
+        )
+    signed = dict(statement, justification=note or None)
+    return {
+        "authorised_by": authorised_by.fingerprint,
+        "authoriser_person_id": authorised_by.person_id,
+        "override": authorised_by.person_id != person.id,
+        "statement": signed,
+        "signature": authorised_by.sign(encode_canonical(signed)),
+    }
+
+
+def has_active_key(session: Session, person: Person) -> bool:
+    """Whether ``person`` has a key that is not revoked."""
+    return session.scalar(
+        select(SigningKey.id).where(
+            SigningKey.person_id == person.id, SigningKey.revoked_at.is_(None)
+        ).limit(1)
+    ) is not None
+
+
+def generate_key(
+    session: Session,
+    person: Person,
+    passphrase: str,
+    *,
+    authorised_by: UnlockedKey | None = None,
+    justification: str | None = None,
+) -> SigningKey:
+    """Create a new Ed25519 key for ``person``, stored encrypted with ``passphrase``.
+
+    A person's first key needs no authorisation. A further key (rotation) must be
+    authorised by the person's current key, or by another person's key with a
+    justification; the authorisation is signed and kept in the audit log, and the
+    person's earlier keys are revoked (events they signed stay valid).
+
+    Raises:
+        UserInputError: short passphrase, or a missing or invalid authorisation.
     """
     if len(passphrase) < MIN_PASSPHRASE:
         raise UserInputError(f"the key passphrase must be at least {MIN_PASSPHRASE} characters")
+    facts: dict[str, Any] = {}
     private = Ed25519PrivateKey.generate()
     public_raw = private.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
+    superseded: list[SigningKey] = []
+    if has_active_key(session, person):
+        facts = _authorise(session, person, authorised_by, justification, {
+            "type": "key-authorisation", "change": "new", "person_ref": person.id,
+            "fingerprint": fingerprint_of(public_raw), "at": format_time(utcnow()),
+        })
+        superseded = list(session.scalars(select(SigningKey).where(
+            SigningKey.person_id == person.id, SigningKey.revoked_at.is_(None))))
+    key = _store_key(session, person, private, public_raw, passphrase, facts)
+    for old in superseded:  # one usable key per person: the new one replaces the old
+        old.revoked_at = utcnow()
+        session.flush()
+        record_audit(session, "custody.key.revoke", target_type="signing_key",
+                     target_id=old.fingerprint, person_id=person.id,
+                     details={"superseded_by": key.fingerprint})
+    return key
+
+
+def _store_key(
+    session: Session, person: Person, private: Ed25519PrivateKey, public_raw: bytes,
+    passphrase: str, facts: dict[str, Any],
+) -> SigningKey:
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -79,8 +169,24 @@ def generate_key(session: Session, person: Person, passphrase: str) -> SigningKe
     session.add(key)
     session.flush()
     record_audit(session, "custody.key.new", target_type="signing_key",
-                 target_id=key.fingerprint, person_id=person.id)
+                 target_id=key.fingerprint, person_id=person.id, details=facts or None)
     return key
+
+
+def generate_workstation_key(session: Session, person: Person, passphrase: str) -> SigningKey:
+    """A new key for a workstation person (its secret lives in a file, not in a head).
+
+    Raises:
+        UserInputError: ``person`` is not a workstation.
+    """
+    if not (person.id_number or "").startswith(WORKSTATION_PREFIX):
+        raise UserInputError(f"{person.name} is not a Sealbag workstation")
+    private = Ed25519PrivateKey.generate()
+    public_raw = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return _store_key(session, person, private, public_raw, passphrase,
+                      {"workstation": True})
 
 
 def active_key(session: Session, person: Person) -> SigningKey:
@@ -145,20 +251,45 @@ def unlock_person_key(session: Session, person: Person, passphrase: str | None) 
     return unlock(key, secret)
 
 
-def revoke_key(session: Session, fingerprint: str) -> SigningKey:
+def revoke_key(
+    session: Session,
+    fingerprint: str,
+    *,
+    authorised_by: UnlockedKey,
+    justification: str | None = None,
+) -> SigningKey:
     """Mark a key revoked from now on; events it signed before stay valid.
+
+    Args:
+        session: open session.
+        fingerprint: the key to revoke.
+        authorised_by: the unlocked key itself or another key of its holder
+            (proves the holder's passphrase), or another person's key with a
+            ``justification`` (recorded, signed, in the audit log).
+        justification: why, required for an override.
 
     Raises:
         NotFoundError: no key with that fingerprint.
+        UserInputError: the authorisation is missing or invalid.
     """
     key = session.scalars(select(SigningKey).where(SigningKey.fingerprint == fingerprint)).first()
     if key is None:
         raise NotFoundError(f"no signing key with fingerprint {fingerprint}")
     if key.revoked_at is None:
+        person = session.get(Person, key.person_id)
+        if person is None:
+            raise NotFoundError(f"signing key {fingerprint[:16]} has no owner")
+        if authorised_by.fingerprint == key.fingerprint:
+            facts = {"authorised_by": key.fingerprint, "override": False}
+        else:
+            facts = _authorise(session, person, authorised_by, justification, {
+                "type": "key-authorisation", "change": "revoke", "person_ref": person.id,
+                "fingerprint": key.fingerprint, "at": format_time(utcnow()),
+            })
         key.revoked_at = utcnow()
         session.flush()
         record_audit(session, "custody.key.revoke", target_type="signing_key",
-                     target_id=key.fingerprint, person_id=key.person_id)
+                     target_id=key.fingerprint, person_id=key.person_id, details=facts)
     return key
 
 
@@ -192,6 +323,8 @@ __all__ = [
     "active_key",
     "fingerprint_of",
     "generate_key",
+    "generate_workstation_key",
+    "has_active_key",
     "key_record",
     "passphrase_from_env",
     "revoke_key",

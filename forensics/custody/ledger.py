@@ -8,10 +8,9 @@ references the entry it corrects.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -29,7 +28,13 @@ from forensics.custody.canonical import (
     is_sha256_hex,
 )
 from forensics.custody.keys import UnlockedKey, passphrase_from_env, unlock_person_key
-from forensics.custody.rules import ChainState, advance, continuity_violations
+from forensics.custody.rules import (
+    DIGEST_LENGTHS,
+    ChainState,
+    advance,
+    continuity_violations,
+    digest_problem,
+)
 from forensics.custody.workstation import workstation_person, workstation_signer
 from forensics.database.base import utcnow
 from forensics.database.enums import CustodyAction
@@ -37,9 +42,10 @@ from forensics.database.models import Case, CustodyEvent, Exhibit, Person, Signi
 from forensics.errors import IntegrityError, NotFoundError, UserInputError
 from forensics.timeutil import zone
 
-HASH_ALGORITHMS = frozenset({"md5", "sha1", "sha256", "sha512", "blake2b", "sha3-256"})
-_HEX = re.compile(r"^[0-9a-f]+$")
+HASH_ALGORITHMS = frozenset(DIGEST_LENGTHS)
 WRITE_ATTEMPTS = 8
+IDENTITY_KEY = "exhibit_identity"
+SEIZURE_SLACK_S = 60  # the exhibit's seizure time and the seizure event agree to the minute
 
 
 def person_record(person: Person | None) -> dict[str, Any] | None:
@@ -51,6 +57,43 @@ def person_record(person: Person | None) -> dict[str, Any] | None:
         "name": person.name,
         "designation": person.designation,
         "id_number": person.id_number,
+    }
+
+
+def exhibit_identity(session: Session, exhibit: Exhibit) -> dict[str, Any]:
+    """What the exhibit is, as signed into the first event of its chain.
+
+    ``verify_chain`` compares the exhibit row with the latest signed snapshot,
+    so an identifier edited behind Sealbag's back is reported by name.
+    """
+    def text(value: Any) -> Any:
+        return getattr(value, "value", value)
+
+    seized_at = exhibit.seized_at
+    if seized_at is not None and seized_at.tzinfo is None:
+        seized_at = seized_at.replace(tzinfo=UTC)
+    return {
+        "exhibit_id": exhibit.exhibit_id,
+        "description": exhibit.description,
+        "type": text(exhibit.type),
+        "source_category": text(exhibit.source_category),
+        "make": exhibit.make,
+        "model": exhibit.model,
+        "serial_number": exhibit.serial_number,
+        "imei": exhibit.imei,
+        "uin": exhibit.uin,
+        "mac_address": exhibit.mac_address,
+        "cloud_id": exhibit.cloud_id,
+        "other_identifiers": sorted(
+            [str(k), str(v)] for k, v in (exhibit.other_identifiers or {}).items()
+        ),
+        "colour": exhibit.colour,
+        "capacity_bytes": exhibit.capacity_bytes,
+        "seal_numbers": [str(n) for n in exhibit.seal_numbers or []],
+        "seized_at": format_time(seized_at) if seized_at is not None else None,
+        "seized_tz": exhibit.seized_tz,
+        "seized_location": exhibit.seized_location,
+        "seized_by": exhibit.seized_by_id,
     }
 
 
@@ -191,6 +234,7 @@ def record_event(
     corrects: CustodyEvent | None = None,
     exception: str | None = None,
     details: Mapping[str, Any] | None = None,
+    update_identity: bool = False,
 ) -> CustodyEvent:
     """Append one signed event to ``exhibit``'s custody chain (in the caller's transaction).
 
@@ -216,6 +260,9 @@ def record_event(
         exception: justification; when given, a continuity violation is recorded
             as a flagged exception instead of being refused.
         details: extra facts (hashes of what an engine produced, tool versions).
+        update_identity: for a ``correction``: sign the exhibit's current
+            identity (description, identifiers, seals, seizure) into the chain,
+            after its record was corrected. The first event always carries it.
 
     Returns:
         The new :class:`CustodyEvent` (flushed, not committed).
@@ -243,13 +290,20 @@ def record_event(
                                  + ", ".join(sorted(HASH_ALGORITHMS)))
     if hash_value is not None:
         hash_value = hash_value.strip().lower()
-        if not _HEX.match(hash_value) or len(hash_value) > 128:
-            raise UserInputError("the hash value must be hexadecimal (at most 128 digits)")
+        problem = digest_problem(hash_algorithm, hash_value)
+        if problem:
+            raise UserInputError(problem)
     attachment_hashes = [str(a).strip().lower() for a in attachments]
     for digest in attachment_hashes:
         if not is_sha256_hex(digest):
             raise UserInputError(f"attachment reference {digest!r} is not a SHA-256 hex digest")
     extra = dict(details or {})
+    if IDENTITY_KEY in extra:
+        raise UserInputError(f"details may not set {IDENTITY_KEY}; Sealbag records it")
+    if update_identity and action is not CustodyAction.CORRECTION:
+        raise UserInputError("only a correction event can update the exhibit's signed identity")
+    if action is CustodyAction.SEIZED:
+        _check_seizure(exhibit, actor, received_by, seal_number, occurred_at)
     try:
         check_canonical_value(extra, "details")
     except ValueError as exc:
@@ -293,7 +347,7 @@ def record_event(
     for attempt in range(WRITE_ATTEMPTS):
         _lock_chain(session, exhibit)
         row = _build_row(session, case, exhibit, actor, released_by, received_by, corrects,
-                         fields, key, justification, occurred_tz)
+                         fields, key, justification, occurred_tz, update_identity)
         try:
             with session.begin_nested():
                 session.add(row)
@@ -313,6 +367,35 @@ def record_event(
     raise AssertionError("unreachable")
 
 
+def _check_seizure(
+    exhibit: Exhibit, actor: Person, received_by: Person | None, seal_number: str | None,
+    occurred_at: datetime | None,
+) -> None:
+    """A seizure event must agree with the exhibit's recorded seizure (who, seal, when)."""
+    seized_at = exhibit.seized_at
+    if seized_at is not None and seized_at.tzinfo is None:
+        seized_at = seized_at.replace(tzinfo=UTC)
+    if seized_at is not None and (
+        occurred_at is None or abs((occurred_at - seized_at).total_seconds()) > SEIZURE_SLACK_S
+    ):
+        raise UserInputError(
+            f"exhibit {exhibit.exhibit_id} was seized at {format_time(seized_at)}; the seizure "
+            "event must be dated then (give --at), or correct the exhibit first"
+        )
+    takers = {actor.id} | ({received_by.id} if received_by is not None else set())
+    if exhibit.seized_by_id is not None and exhibit.seized_by_id not in takers:
+        raise UserInputError(
+            f"exhibit {exhibit.exhibit_id} was seized by person #{exhibit.seized_by_id}; the "
+            "seizure event must be recorded or received by them (correct the exhibit first)"
+        )
+    seals = [str(n) for n in exhibit.seal_numbers or []]
+    if seal_number and seals and seal_number.strip() not in seals:
+        raise UserInputError(
+            f"seal {seal_number.strip()} is not among the exhibit's seal numbers "
+            f"({', '.join(seals)})"
+        )
+
+
 def _build_row(
     session: Session,
     case: Case,
@@ -325,8 +408,16 @@ def _build_row(
     key: UnlockedKey,
     justification: str | None,
     occurred_tz: str,
+    update_identity: bool,
 ) -> CustodyEvent:
     state = chain_state(session, exhibit)
+    if state.count == 0 or update_identity:
+        identity = exhibit_identity(session, exhibit)
+        try:
+            check_canonical_value(identity, IDENTITY_KEY)
+        except ValueError as exc:
+            raise UserInputError(f"exhibit {exhibit.exhibit_id}: {exc}") from exc
+        fields = dict(fields, details={**fields["details"], IDENTITY_KEY: identity})
     derived_from, parent_time = None, None
     if state.count == 0 and exhibit.parent_id is not None:
         parent = session.get(Exhibit, exhibit.parent_id)
@@ -484,10 +575,12 @@ def _has_key(session: Session, person: Person) -> bool:
 
 
 __all__ = [
+    "IDENTITY_KEY",
     "CustodyStatus",
     "chain_events",
     "chain_state",
     "custody_status",
+    "exhibit_identity",
     "person_record",
     "record_event",
     "record_system_event",

@@ -17,6 +17,11 @@ FUTURE_SLACK = timedelta(minutes=5)
 TRANSFER_ACTIONS = frozenset({"transferred", "checked-out", "checked-in", "returned"})
 CLOSING_ACTIONS = frozenset({"returned", "disposed"})
 ALLOWED_AFTER_CLOSE = frozenset({"note", "correction"})
+# Actions that need the exhibit in the hands of whoever performs them.
+HANDS_ON_ACTIONS = frozenset({"examined", "imaged", "seal-checked", "sealed"})
+DIGEST_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128, "blake2b": 128,
+                  "sha3-256": 64}
+_HEX_DIGITS = frozenset("0123456789abcdef")
 
 
 @dataclass
@@ -49,8 +54,40 @@ def _ref(person: dict[str, Any] | None) -> int | None:
     return person.get("person_ref") if person else None
 
 
-def _who(person: dict[str, Any] | None) -> str:
-    return f"{person.get('name')} (#{person.get('person_ref')})" if person else "nobody"
+def person_label(person: dict[str, Any] | None, empty: str = "nobody") -> str:
+    """``Name (designation, ID number)`` of a canonical person record."""
+    if not person:
+        return empty
+    extra = ", ".join(str(x) for x in (person.get("designation"), person.get("id_number")) if x)
+    return f"{person.get('name')} ({extra})" if extra else str(person.get("name"))
+
+
+def performer(event: dict[str, Any]) -> dict[str, Any] | None:
+    """Who handled the exhibit: the operator named in an automatic event, else the actor.
+
+    Engines sign automatic events with the workstation key and name the
+    examiner in ``details.operator``; the examiner is the one holding the item.
+    """
+    details = event["details"]
+    if isinstance(details, dict) and details.get("automatic") is True and isinstance(
+        details.get("operator"), dict
+    ):
+        return details["operator"]
+    return event["actor"]
+
+
+def digest_problem(algorithm: Any, value: Any) -> str | None:
+    """Why ``value`` is not a ``algorithm`` digest in lower-case hex (None if it is)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or not set(value) <= _HEX_DIGITS:
+        return "the hash value must be lower-case hexadecimal"
+    length = DIGEST_LENGTHS.get(algorithm) if isinstance(algorithm, str) else None
+    if length is None:
+        return "a hash value needs a known hash algorithm (" + ", ".join(DIGEST_LENGTHS) + ")"
+    if len(value) != length:
+        return f"the hash value is not a {algorithm} digest ({length} hex digits)"
+    return None
 
 
 def continuity_violations(
@@ -98,6 +135,22 @@ def continuity_violations(
         )
     if action in TRANSFER_ACTIONS and (released is None or received is None):
         problems.append(f"'{action}' needs both released_by and received_by")
+    if action == "disposed" and released is None:
+        problems.append("'disposed' needs released_by: the person holding the exhibit")
+    handler = performer(event)
+    if (
+        action in HANDS_ON_ACTIONS
+        and state.count > 0
+        and state.holder is not None
+        and _ref(handler) != _ref(state.holder)
+    ):
+        problems.append(
+            f"{action} by {person_label(handler)}, but the exhibit was held by "
+            f"{person_label(state.holder)} (check it out to them first)"
+        )
+    digest = digest_problem(event["hash_algorithm"], event["hash_value"])
+    if digest:
+        problems.append(digest)
     if (
         (action in TRANSFER_ACTIONS or action == "disposed")
         and released is not None
@@ -105,7 +158,8 @@ def continuity_violations(
         and _ref(released) != _ref(state.holder)
     ):
         problems.append(
-            f"released by {_who(released)}, but the exhibit was held by {_who(state.holder)}"
+            f"released by {person_label(released)}, but the exhibit was held by "
+            f"{person_label(state.holder)}"
         )
     if action == "checked-out" and state.checked_out:
         problems.append("it is already checked out")
@@ -134,7 +188,7 @@ def advance(state: ChainState, event: dict[str, Any], entry_hash: str) -> None:
     action = event["action"]
     occurred = parse_time(event["occurred_at"])
     if state.count == 0 or action == "seized":
-        state.holder = event["received_by"] or event["actor"]
+        state.holder = event["received_by"] or performer(event)
     elif action in TRANSFER_ACTIONS and event["received_by"] is not None:
         state.holder = event["received_by"]
     state.seized = state.seized or action == "seized"
@@ -159,4 +213,15 @@ def advance(state: ChainState, event: dict[str, Any], entry_hash: str) -> None:
     state.times[event["sequence"]] = occurred
 
 
-__all__ = ["FUTURE_SLACK", "TRANSFER_ACTIONS", "ChainState", "advance", "continuity_violations"]
+__all__ = [
+    "DIGEST_LENGTHS",
+    "FUTURE_SLACK",
+    "HANDS_ON_ACTIONS",
+    "TRANSFER_ACTIONS",
+    "ChainState",
+    "advance",
+    "continuity_violations",
+    "digest_problem",
+    "performer",
+    "person_label",
+]

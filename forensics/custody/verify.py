@@ -22,15 +22,19 @@ from forensics.custody.canonical import (
     EVENT_TYPE,
     EVENT_VERSION,
     canonical_bytes,
+    encode_canonical,
     format_time,
+    parse_time,
+    strict_loads,
 )
 from forensics.custody.keys import fingerprint_of, key_record, verify_signature
-from forensics.custody.ledger import person_record
+from forensics.custody.ledger import IDENTITY_KEY, exhibit_identity, person_record
 from forensics.custody.rules import ChainState, advance, continuity_violations
 from forensics.database.models import Case, CustodyEvent, Exhibit, Person, SigningKey
 from forensics.errors import NotFoundError, UserInputError
 
 _FIELD_SET = frozenset(EVENT_FIELDS)
+HEADER_VERSION = 2
 
 
 class _Broken(Exception):
@@ -69,6 +73,7 @@ class VerifyReport:
     first_broken: BrokenEntry | None = None
     exceptions: tuple[dict[str, Any], ...] = ()
     warnings: tuple[str, ...] = ()
+    header_signer: dict[str, Any] | None = None
 
     @property
     def events(self) -> int:
@@ -86,6 +91,7 @@ class VerifyReport:
             "first_broken": asdict(self.first_broken) if self.first_broken else None,
             "exceptions": list(self.exceptions),
             "warnings": list(self.warnings),
+            "header_signer": self.header_signer,
         }
 
 
@@ -107,6 +113,9 @@ class ChainChecker:
                 raise _Broken("key fingerprint is not the SHA-256 of its public key")
             if type(record["person"]["person_ref"]) is not int:
                 raise _Broken("key record does not name its owner")
+            parse_time(record["created_at"])
+            if record["revoked_at"] is not None:
+                parse_time(record["revoked_at"])
         except (KeyError, TypeError, ValueError) as exc:
             raise _Broken(f"malformed key record ({type(exc).__name__})") from exc
         known = self.keys.get(record["fingerprint"])
@@ -151,7 +160,9 @@ class ChainChecker:
                 f"signed with a key of {key['person'].get('name')}, not of the actor "
                 f"{event['actor'].get('name')}"
             )
-        if key.get("revoked_at") and event["recorded_at"] > key["revoked_at"]:
+        if event["recorded_at"] < key["created_at"]:
+            raise _Broken("recorded before its signing key was created")
+        if key["revoked_at"] is not None and event["recorded_at"] >= key["revoked_at"]:
             raise _Broken("signed with a key after it was revoked")
         if not isinstance(signature, str) or not verify_signature(
             key["public_key"], data, signature
@@ -273,6 +284,25 @@ def _column_mismatch(
     return None
 
 
+def _check_identity(
+    session: Session, exhibit: Exhibit, signed: dict[str, Any] | None, checker: ChainChecker
+) -> None:
+    """Compare the exhibit row with the latest identity snapshot signed into its chain."""
+    if signed is None:
+        checker.warnings.append(
+            f"{exhibit.exhibit_id}: its chain carries no signed identity snapshot (recorded "
+            "before Sealbag kept one); its description and identifiers are not covered"
+        )
+        return
+    current = exhibit_identity(session, exhibit)
+    for name in sorted(set(current) | set(signed)):
+        if current.get(name) != signed.get(name):
+            raise _Broken(
+                f"exhibit field {name} is now {current.get(name)!r} but the signed record says "
+                f"{signed.get(name)!r} (edited without a signed correction)"
+            )
+
+
 def verify_chain(session: Session, case: Case, exhibit_id: str | None = None) -> VerifyReport:
     """Verify the custody chains of ``case`` (or one exhibit and its ancestors) in the database.
 
@@ -301,13 +331,14 @@ def verify_chain(session: Session, case: Case, exhibit_id: str | None = None) ->
             .where(CustodyEvent.exhibit_id == exhibit.id)
             .order_by(CustodyEvent.sequence, CustodyEvent.id)
         ).all()
+        identity: dict[str, Any] | None = None
         for row in rows:
             where = (exhibit.exhibit_id, row.sequence, row.entry_hash)
             try:
                 if row.case_id != case.id:
                     raise _Broken("the row belongs to another case")
                 try:
-                    event = json.loads(row.canonical)
+                    event = strict_loads(row.canonical)
                 except (ValueError, RecursionError) as exc:
                     raise _Broken("the stored canonical JSON does not parse") from exc
                 if not isinstance(event, dict):
@@ -326,6 +357,10 @@ def verify_chain(session: Session, case: Case, exhibit_id: str | None = None) ->
                 parent = by_id.get(exhibit.parent_id) if exhibit.parent_id else None
                 if link is not None and (parent is None or link["exhibit"] != parent.exhibit_id):
                     raise _Broken("the derivation link names an exhibit that is not its parent")
+                if event["sequence"] == 1 or event["action"] == "correction":
+                    identity = event["details"].get(IDENTITY_KEY, identity)
+                if row is rows[-1]:
+                    _check_identity(session, exhibit, identity, checker)
             except _Broken as exc:
                 return VerifyReport(
                     False,
@@ -352,11 +387,52 @@ def verify_chain(session: Session, case: Case, exhibit_id: str | None = None) ->
 # --- exports ------------------------------------------------------------------------------
 
 
+HEADER_FIELDS = frozenset({
+    "type", "version", "case", "exhibits", "heads", "keys", "exported_at", "generator",
+    "verifier", "signer", "signature",
+})
+WORKSTATION_ID_PREFIX = "sealbag-ws:"
+
+
+def _check_header(
+    header: dict[str, Any], checker: ChainChecker, key_lines: dict[str, str],
+    event_signers: set[str],
+) -> None:
+    """Refuse an export header that is unsigned, wrongly signed, or does not match the file."""
+    if set(header) != HEADER_FIELDS or header["version"] != HEADER_VERSION:
+        raise _Broken("the export header is not a signed version 2 header (members missing "
+                      "or unknown; exports from before signed headers must be made again)")
+    key = checker.keys.get(header["signer"])
+    if key is None:
+        raise _Broken("the export header is signed by a key that is not in the file")
+    body = {k: v for k, v in header.items() if k != "signature"}
+    if not isinstance(header["signature"], str) or not verify_signature(
+        key["public_key"], encode_canonical(body), header["signature"]
+    ):
+        raise _Broken("the export header signature does not verify (the header was altered)")
+    person = key["person"]
+    if header["signer"] not in event_signers and not str(person.get("id_number") or "").startswith(
+        WORKSTATION_ID_PREFIX
+    ):
+        raise _Broken("the export header is signed by a key that signed no event in the file "
+                      "and is not a Sealbag workstation key")
+    listed = header["keys"]
+    if not isinstance(listed, dict) or listed != {
+        fp: hashlib.sha256(line.encode("utf-8")).hexdigest() for fp, line in key_lines.items()
+    }:
+        raise _Broken("the key records differ from those the export header lists "
+                      "(a key was added, removed or altered)")
+
+
 def verify_lines(lines: Iterable[str]) -> VerifyReport:
-    """Verify ``custody.jsonl`` content given as lines (see :func:`verify_export`)."""
+    """Verify ``custody.jsonl`` content given as lines (see :func:`verify_export`).
+
+    Every line must be the canonical JSON of its record (no duplicate members,
+    no floats, no reordering or spacing), the first line the signed header.
+    """
     checker = ChainChecker()
     records: list[tuple[int, dict[str, Any]]] = []
-    header: dict[str, Any] | None = None
+    key_lines: dict[str, str] = {}
 
     def fail(line: int | None, reason: str, rec: dict[str, Any] | None = None) -> VerifyReport:
         rec = rec or {}
@@ -374,23 +450,35 @@ def verify_lines(lines: Iterable[str]) -> VerifyReport:
         if not line.strip():
             continue
         try:
-            rec = json.loads(line)
-        except (ValueError, RecursionError):
-            rec = None
+            rec = strict_loads(line)
+        except (ValueError, RecursionError) as exc:
+            return fail(number, f"not a valid custody record ({exc})")
         if not isinstance(rec, dict):
             return fail(number, "not a JSON object")
+        try:
+            canonical = encode_canonical(rec) == line.encode("utf-8")
+        except ValueError:  # a lone surrogate written as an escape
+            canonical = False
+        if not canonical:
+            return fail(number, "the line is not in canonical form (it was edited)", rec)
         records.append((number, rec))
-    for number, rec in records:
-        if rec.get("type") == "key":
+    if not records or records[0][1].get("type") != "custody-export":
+        return fail(1, "the first line is not the export header")
+    header = records[0][1]
+    for number, rec in records[1:]:
+        kind = rec.get("type")
+        if kind == "custody-export":
+            return fail(number, "a second export header")
+        if kind == "key":
+            if isinstance(rec.get("fingerprint"), str) and rec["fingerprint"] in key_lines:
+                return fail(number, "a key is listed twice")
             try:
                 checker.add_key(rec)
             except _Broken as exc:
                 return fail(number, str(exc))
-    for number, rec in records:
+            key_lines[rec["fingerprint"]] = encode_canonical(rec).decode("utf-8")
+    for number, rec in records[1:]:
         kind = rec.get("type")
-        if kind == "custody-export":
-            header = rec
-            continue
         if kind == "key":
             continue
         if kind != EVENT_TYPE:
@@ -401,30 +489,38 @@ def verify_lines(lines: Iterable[str]) -> VerifyReport:
             checker.check(event, digest, signature)
         except _Broken as exc:
             return fail(number, str(exc), rec)
-    heads = header.get("heads") if header is not None else None
+    signers = {rec.get("signer") for _, rec in records if rec.get("type") == EVENT_TYPE}
+    try:
+        _check_header(header, checker, key_lines, signers)
+    except _Broken as exc:
+        return fail(1, str(exc))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return fail(1, f"malformed export header ({type(exc).__name__})")
+    heads = header["heads"]
     chains = {s.exhibit: s for s in checker.summaries()}
-    if isinstance(heads, dict):
-        for exhibit in sorted(set(heads) | set(chains), key=str):
-            head, mine = heads.get(exhibit), chains.get(exhibit)
-            if (
-                not isinstance(head, dict)
-                or mine is None
-                or head.get("sequence") != mine.events
-                or head.get("entry_hash") != mine.head_hash
-            ):
-                return fail(
-                    1,
-                    "the chain does not end at the head named in the export header "
-                    "(events were removed or added)",
-                    {"exhibit": exhibit},
-                )
-    elif header is None:
-        checker.warnings.append("no export header: a removed final event cannot be detected")
+    if not isinstance(heads, dict):
+        return fail(1, "the export header has no heads")
+    for exhibit in sorted(set(heads) | set(chains), key=str):
+        head, mine = heads.get(exhibit), chains.get(exhibit)
+        if (
+            not isinstance(head, dict)
+            or mine is None
+            or head.get("sequence") != mine.events
+            or head.get("entry_hash") != mine.head_hash
+        ):
+            return fail(
+                1,
+                "the chain does not end at the head named in the export header "
+                "(events were removed or added)",
+                {"exhibit": exhibit},
+            )
+    signer = checker.keys[header["signer"]]
     return VerifyReport(
         True,
         chains=checker.summaries(),
         exceptions=tuple(checker.exceptions),
         warnings=tuple(checker.warnings),
+        header_signer={"fingerprint": header["signer"], "person": signer["person"]},
     )
 
 

@@ -18,13 +18,16 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from forensics.custody.keys import UnlockedKey, generate_key, unlock
+from forensics.custody.keys import (
+    WORKSTATION_PREFIX,
+    UnlockedKey,
+    generate_workstation_key,
+    unlock,
+)
 from forensics.database.enums import PersonRole
 from forensics.database.models import Person, SigningKey
 from forensics.database.session import data_dir
 from forensics.errors import UserInputError
-
-WORKSTATION_PREFIX = "sealbag-ws:"
 
 
 def _secrets_dir() -> Path:
@@ -62,7 +65,7 @@ def workstation_signer(session: Session) -> UnlockedKey:
         if secret_file.is_file():
             return unlock(key, secret_file.read_text(encoding="ascii").strip())
     secret = secrets.token_urlsafe(32)
-    key = generate_key(session, person, secret)
+    key = generate_workstation_key(session, person, secret)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         path = folder / f"{key.fingerprint}.secret"

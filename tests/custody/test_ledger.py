@@ -235,6 +235,7 @@ def test_derived_item_cannot_precede_parent_event(sqlite_ledger):
 def test_system_event_records_engine_hashes(ledger):
     with ledger.db.session() as s:
         seize(s, ledger)
+        add(s, ledger, "checked-out", "chen", 5, released_by="asha", received_by="chen")
         _, exhibit, people = ledger.load(s)
         event = record_system_event(
             s, exhibit, "imaged", actor=people["chen"], signer=ledger.keys[people["chen"].id],
@@ -272,7 +273,8 @@ def test_keys_passphrases_and_signer_checks(sqlite_ledger, monkeypatch):
         record_event(s, case=case, exhibit=exhibit, action="seized", actor=people["asha"],
                      occurred_at=at(0), occurred_tz="UTC")
     with led.db.session() as s:
-        revoke_key(s, led.keys[led.people["ben"]].fingerprint)
+        ben = led.keys[led.people["ben"]]
+        revoke_key(s, ben.fingerprint, authorised_by=ben)
     with pytest.raises(UserInputError, match="revoked"), led.db.session() as s:
         add(s, led, "note", "ben", 1)
     with led.db.session() as s:
@@ -351,7 +353,8 @@ def test_system_event_without_a_personal_key_is_signed_by_the_workstation(ledger
         monkeypatch.setenv("SEALBAG_KEY_PASSPHRASE", PASSPHRASE)
         _, exhibit, people = ledger.load(s)
         third = record_system_event(s, exhibit, "verified", actor=people["chen"],
-                                    details={}, hash_value="ab" * 32, hash_match=True)
+                                    details={}, hash_algorithm="sha256", hash_value="ab" * 32,
+                                    hash_match=True)
         assert third.key_fingerprint == ledger.keys[people["chen"].id].fingerprint
 
 

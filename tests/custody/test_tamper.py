@@ -7,6 +7,7 @@ of the exported lines. ``SEALBAG_CUSTODY_TAMPERS`` sets how many (default 1,000)
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import random
@@ -34,6 +35,10 @@ HEX = "0123456789abcdef"
 
 def dumps(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_bytes_any(obj):
+    return dumps(obj).encode("utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +72,8 @@ def exported(tmp_path_factory):
         add(s, led, "exported", "chen", 210, exhibit=child, details={"export_sha256": "ef" * 32})
         wrong = add(s, led, "note", "ben", 300, remarks="seal S-9")
         add(s, led, "correction", "ben", 301, corrects=wrong, remarks="seal is S-1")
-        result = export_custody(s, case, folder / "out" / "custody.jsonl")
+        chen = led.keys[led.people["chen"]]  # the examiner signs the export header
+        result = export_custody(s, case, folder / "out" / "custody.jsonl", signer=chen)
     keys = dict(led.keys)
     led.db.close()
     lines = result.path.read_text(encoding="utf-8").splitlines()
@@ -151,8 +157,51 @@ def tamper(lines, rng, keys):
     rows = event_rows(lines)
     new = list(lines)
     kind = rng.choice(["field", "field", "field", "delete", "reorder", "insert",
-                       "swap-signatures", "resign-other-key", "resign-foreign-key"])
-    if kind == "field":
+                       "swap-signatures", "resign-other-key", "resign-foreign-key", "header",
+                       "key-line", "cut-tail"])
+    if kind == "header":
+        header = json.loads(new[0])
+        path = rng.choice([p for p in paths(header) if p and p != ("type",)])
+        set_path(header, path, mutate_value(copy.deepcopy(get_path(header, path)), rng))
+        new[0] = dumps(header)
+    elif kind == "key-line":
+        keys_at = [i for i, line in enumerate(new) if json.loads(line)["type"] == "key"]
+        i = rng.choice(keys_at)
+        record = json.loads(new[i])
+        mode = rng.choice(["field", "delete", "duplicate", "plant"])
+        if mode == "field":
+            path = rng.choice([p for p in paths(record) if p and p != ("type",)])
+            set_path(record, path, mutate_value(copy.deepcopy(get_path(record, path)), rng))
+            new[i] = dumps(record)
+        elif mode == "delete":
+            del new[i]
+        elif mode == "duplicate":
+            new.insert(i, new[i])
+        else:  # an unused key claiming to be one of the people
+            new.insert(1, key_line(Ed25519PrivateKey.generate(), record["person"]))
+    elif kind == "cut-tail":
+        # drop a chain's newest event and make the header name the new head again,
+        # re-signing the header with an outsider's key (planted) or leaving it unsigned
+        header = json.loads(new[0])
+        exhibit = rng.choice(sorted(header["heads"]))
+        last = max(i for i in rows if json.loads(new[i])["exhibit"] == exhibit)
+        record = json.loads(new[last])
+        del new[last]
+        previous = [json.loads(new[i]) for i in event_rows(new)
+                    if json.loads(new[i])["exhibit"] == exhibit]
+        header["heads"][exhibit] = {"sequence": record["sequence"] - 1,
+                                    "entry_hash": previous[-1]["entry_hash"]}
+        header.pop("signature")
+        if rng.random() < 0.5:
+            outsider = Ed25519PrivateKey.generate()
+            pub = outsider.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            planted = key_line(outsider, record["actor"])
+            new.insert(1, planted)
+            header["keys"][fingerprint_of(pub)] = hashlib.sha256(planted.encode()).hexdigest()
+            header["signer"] = fingerprint_of(pub)
+            header["signature"] = outsider.sign(canonical_bytes_any(header)).hex()
+        new[0] = dumps(header)
+    elif kind == "field":
         i = rng.choice(rows)
         record = json.loads(new[i])
         path = rng.choice([p for p in paths(record) if p])
@@ -247,7 +296,8 @@ def test_random_tamperings_are_all_detected_by_both_verifiers(exported):
             kind, ours.first_broken, theirs["first_broken"])
     assert sum(kinds.values()) >= TAMPERS * 0.98
     assert set(kinds) == {"field", "delete", "reorder", "insert", "swap-signatures",
-                          "resign-other-key", "resign-foreign-key"}
+                          "resign-other-key", "resign-foreign-key", "header", "key-line",
+                          "cut-tail"}
 
 
 def test_read_export_gives_the_exported_records(exported):
@@ -292,4 +342,5 @@ def test_standalone_verifier_imports_nothing_from_sealbag():
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or "").split(".")[0])
     assert imported <= {"__future__", "hashlib", "json", "sys", "datetime", "cryptography"}
-    assert len(source.splitlines()) < 350
+    # small enough to read in one sitting (it grew with the signed header and strict lines)
+    assert len(source.splitlines()) < 480

@@ -65,7 +65,8 @@ def test_sqlite_copied_aside_before_a_schema_upgrade(
         )
     db.close()
     monkeypatch.setattr(migrate, "head_revision", lambda: "9999")
-    monkeypatch.setattr(migrate, "known_revisions", lambda: {"0001", "9999"})
+    shipped = migrate.known_revisions()
+    monkeypatch.setattr(migrate, "known_revisions", lambda: shipped | {"9999"})
     upgraded: list[str] = []
     monkeypatch.setattr(migrate, "upgrade", lambda conn, target="head": upgraded.append(target))
     db = open_database(str(path))
