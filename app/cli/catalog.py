@@ -179,60 +179,112 @@ def _with_common(func: Any) -> Any:
 
 
 @click.command("catalog")
-@click.argument("image", type=click.Path(path_type=Path))
+@click.argument("image", required=False, type=click.Path(path_type=Path))
 @click.option("--case", "case_ref", help="Store the catalog for this case (reference).")
 @click.option("--exhibit", "exhibit_ref", help="Exhibit id (e.g. EX-001) within --case.")
+@click.option("--examiner", help="Person running the catalog (ID number, #id or name); "
+                                 "signs the custody event when their key is unlocked.")
 @click.option("--jsonl", is_flag=True, help="Print one JSON object per entry on stdout.")
 @click.option("--show-known", is_flag=True, help="Also print entries matched by known sets.")
 @click.option("--no-hashsets", is_flag=True, help="Do not match against registered hash sets.")
 @_with_common
 @db_option
-def catalog_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, jsonl: bool,
+def catalog_cmd(image: Path | None, case_ref: str | None, exhibit_ref: str | None,
+                examiner: str | None, jsonl: bool,
                 show_known: bool, no_hashsets: bool, no_hash: bool, no_types: bool,
                 stall_timeout: float, memory_mb: int, fmt: str | None,
                 db_url: str | None) -> None:
     """List every volume, file system and file (allocated and deleted) in IMAGE,
-    with MD5, SHA-256, type and flags. Exit status 3 when the catalog is incomplete."""
+    with MD5, SHA-256, type and flags. Exit status 3 when the catalog is incomplete.
+
+    With --case/--exhibit and no IMAGE, the exhibit's newest completed or verified
+    acquisition in the case's evidence store is catalogued."""
     if bool(case_ref) != bool(exhibit_ref):
         raise UserInputError("give both --case and --exhibit, or neither")
+    if image is None and not case_ref:
+        raise UserInputError("give an IMAGE path, or --case and --exhibit to catalogue the "
+                             "exhibit's stored acquisition")
+    if examiner and not case_ref:
+        raise UserInputError("--examiner needs --case and --exhibit")
     options = _options(no_hash, no_types, stall_timeout, memory_mb, fmt)
-    db = _open_db(db_url) if (case_ref or not no_hashsets) else None
-    store = None
-    try:
-        matcher, set_ids, sources = _hash_matching(db, not no_hashsets)
-        if case_ref and exhibit_ref:
-            from forensics.cataloging.store import CatalogStore
+    counts: _CountSink
+    run_id: int | None = None
+    if case_ref and exhibit_ref:
+        summary, counts, run_id = _catalog_case(image, case_ref, exhibit_ref, examiner, jsonl,
+                                                show_known, no_hashsets, options, db_url)
+    else:
+        assert image is not None
+        summary, counts = _catalog_image(image, jsonl, show_known, no_hashsets, options,
+                                         db_url)
+    if jsonl:
+        click.echo(json.dumps({"summary": summary.to_dict()}, ensure_ascii=False), err=True)
+    elif summary.status is not RunStatus.FAILED:
+        _print_summary(summary, counts, run_id)
+    _finish(summary)
 
-            exhibit_id = _resolve_exhibit(db, case_ref, exhibit_ref)
-            store = CatalogStore(db, str(image.absolute()), exhibit_id=exhibit_id,
-                                 options=options.to_dict(), hash_set_ids=set_ids)
+
+def _catalog_case(image: Path | None, case_ref: str, exhibit_ref: str, examiner: str | None,
+                  jsonl: bool, show_known: bool, no_hashsets: bool, options: CatalogOptions,
+                  db_url: str | None) -> tuple[CatalogSummary, _CountSink, int]:
+    from forensics.cataloging.casestore import catalog_for_case
+
+    made: list[_CountSink] = []
+
+    def wrap(store: CatalogSink) -> CatalogSink:
         counts = _CountSink(store)
+        made.append(counts)
+        return _JsonlSink(counts, show_known) if jsonl else counts
+
+    def warn(text: str) -> None:
+        click.echo(f"sealbag: warning: {safe_text(text)}", err=True)
+
+    db = _open_db(db_url)
+    try:
+        with progress_bar("catalog", enabled=not jsonl) as (report, cancel):
+            result = catalog_for_case(db, case_ref, exhibit_ref, image, options=options,
+                                      examiner=examiner, use_hash_sets=not no_hashsets,
+                                      wrap_sink=wrap, on_warning=warn,
+                                      progress=report, cancel=cancel)
+    finally:
+        db.close()
+    if image is None and not jsonl:
+        click.echo(f"acquisition:  {result.acquisition_id} "
+                   f"(image SHA-256 {result.image_sha256 or 'unknown'})")
+    return result.summary, made[0], result.run_id
+
+
+def _catalog_image(image: Path, jsonl: bool, show_known: bool, no_hashsets: bool,
+                   options: CatalogOptions,
+                   db_url: str | None) -> tuple[CatalogSummary, _CountSink]:
+    db = _open_db(db_url) if not no_hashsets else None
+    try:
+        matcher, _set_ids, sources = _hash_matching(db, not no_hashsets)
+        counts = _CountSink(None)
         sink: CatalogSink = _JsonlSink(counts, show_known) if jsonl else counts
         if matcher is not None:
             from forensics.hashsets.matcher import MatchingSink
 
             sink = MatchingSink(sink, matcher)
-        with progress_bar("catalog", enabled=not jsonl) as (report, cancel):
-            summary = run_catalog(image, sink, options=options, progress=report, cancel=cancel)
-        if store is not None:
-            store.finish(summary)
-        for src in sources:
-            src.close()
+        try:
+            with progress_bar("catalog", enabled=not jsonl) as (report, cancel):
+                summary = run_catalog(image, sink, options=options, progress=report,
+                                      cancel=cancel)
+        finally:
+            for src in sources:
+                src.close()
     finally:
         if db is not None:
             db.close()
-    if jsonl:
-        click.echo(json.dumps({"summary": summary.to_dict()}, ensure_ascii=False), err=True)
-    elif summary.status is not RunStatus.FAILED:
-        _print_summary(summary, counts, store.run_id if store else None)
-    _finish(summary)
+    return summary, counts
 
 
 @click.command("export")
-@click.argument("image", type=click.Path(path_type=Path))
+@click.argument("image", required=False, type=click.Path(path_type=Path))
 @click.option("--case", "case_ref", help="Select from this case's stored catalog of --exhibit "
                                          "(no new catalog run).")
 @click.option("--exhibit", "exhibit_ref", help="Exhibit id within --case.")
+@click.option("--examiner", help="Person exporting (ID number, #id or name), for the custody "
+                                 "event.")
 @click.option("--to", "target", required=True, type=click.Path(path_type=Path),
               help="New or empty folder to export into.")
 @click.option("--path", "paths", multiple=True,
@@ -244,7 +296,8 @@ def catalog_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, json
 @click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
 @_with_common
 @db_option
-def export_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, target: Path,
+def export_cmd(image: Path | None, case_ref: str | None, exhibit_ref: str | None,
+               examiner: str | None, target: Path,
                paths: tuple[str, ...], notable: bool, mismatch: bool,
                all_files: bool, as_json: bool, no_hash: bool, no_types: bool,
                stall_timeout: float, memory_mb: int, fmt: str | None,
@@ -253,7 +306,9 @@ def export_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, targe
     re-hashed and compared, and a manifest of original -> exported names.
 
     With --case/--exhibit the selection comes from the exhibit's newest stored
-    catalog; otherwise IMAGE is catalogued first."""
+    catalog (IMAGE defaults to the image that catalog was made from) and the
+    export is recorded as an 'exported' custody event; otherwise IMAGE is
+    catalogued first."""
     from forensics.cataloging.export import export_files
 
     if not (paths or notable or mismatch or all_files):
@@ -261,10 +316,18 @@ def export_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, targe
                              "--all-files")
     if bool(case_ref) != bool(exhibit_ref):
         raise UserInputError("give both --case and --exhibit, or neither")
+    if examiner and not case_ref:
+        raise UserInputError("--examiner needs --case and --exhibit")
     options = _options(False, no_types, stall_timeout, memory_mb, fmt)
+    run_id: int | None = None
     if case_ref and exhibit_ref:
-        items = _stored_selection(db_url, case_ref, exhibit_ref, paths, notable, mismatch,
-                                  all_files)
+        run_id, run_image, run_format, items = _stored_selection(
+            db_url, case_ref, exhibit_ref, paths, notable, mismatch, all_files)
+        if image is None:
+            image, fmt = Path(run_image), fmt or run_format
+    elif image is None:
+        raise UserInputError("give an IMAGE path, or --case and --exhibit to export from the "
+                             "exhibit's stored catalog")
     else:
         items = _fresh_selection(image, options, db_url, paths, notable, mismatch, all_files)
     with progress_bar("export") as (report, cancel):
@@ -280,6 +343,8 @@ def export_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, targe
                        + (f"  ({safe_text(f.error)})" if f.error else ""))
         click.echo(f"{len(result.files) - len(result.failures)} of {len(result.files)} files "
                    f"exported and verified into {result.target} (manifest.json)")
+    if case_ref and exhibit_ref and run_id is not None:
+        _record_export(db_url, case_ref, exhibit_ref, examiner, run_id, result)
     if not result.complete:
         click.echo(f"sealbag: error: export incomplete: {result.error or ''} "
                    f"{len(result.failures)} file(s) not verified", err=True)
@@ -288,7 +353,8 @@ def export_cmd(image: Path, case_ref: str | None, exhibit_ref: str | None, targe
 
 def _stored_selection(db_url: str | None, case_ref: str, exhibit_ref: str,
                       paths: tuple[str, ...], notable: bool, mismatch: bool,
-                      all_files: bool) -> list[Any]:
+                      all_files: bool) -> tuple[int, str, str | None, list[Any]]:
+    """Run id, image path, media format and selected items of the newest stored catalog."""
     from forensics.cataloging.query import export_items, latest_listing
 
     db = _open_db(db_url)
@@ -296,10 +362,28 @@ def _stored_selection(db_url: str | None, case_ref: str, exhibit_ref: str,
         exhibit_id = _resolve_exhibit(db, case_ref, exhibit_ref)
         with db.session() as s:
             run = latest_listing(s, exhibit_id)
-            return export_items(s, run.id, paths=paths, notable=notable, mismatch=mismatch,
-                                all_files=all_files)
+            items = export_items(s, run.id, paths=paths, notable=notable, mismatch=mismatch,
+                                 all_files=all_files)
+            return run.id, run.image_path, (run.options or {}).get("media_format"), items
     finally:
         db.close()
+
+
+def _record_export(db_url: str | None, case_ref: str, exhibit_ref: str, examiner: str | None,
+                   run_id: int, result: Any) -> None:
+    """Record the export as an ``exported`` custody event (a refusal is a warning)."""
+    from forensics.cataloging.casestore import record_export_event
+
+    db = _open_db(db_url)
+    try:
+        refused = record_export_event(
+            db, case_ref, exhibit_ref, target=result.target, catalog_run_id=run_id,
+            files=len(result.files), verified=len(result.files) - len(result.failures),
+            complete=result.complete, examiner=examiner)
+    finally:
+        db.close()
+    if refused:
+        click.echo(f"sealbag: warning: {safe_text(refused)}", err=True)
 
 
 def _fresh_selection(image: Path, options: CatalogOptions, db_url: str | None,

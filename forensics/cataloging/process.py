@@ -12,9 +12,26 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 MAX_MESSAGE_BYTES = 256 << 20
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
+
+def decode_message(raw: bytes) -> Any:
+    """Decode a JSON message from a worker (see ``worker.encode_message``).
+
+    Raises:
+        ValueError: not valid JSON.
+    """
+    if raw[:1] == b" ":
+        return json.loads(raw)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        # orjson is stricter than the standard decoder (e.g. lone surrogate escapes); the
+        # standard decoder has the last word, as before, and the fields are checked anyway.
+        return json.loads(raw)
 
 class WorkerGone(Exception):
     """The worker closed its pipe (it exited or was killed)."""
@@ -67,7 +84,7 @@ class WorkerProcess:
             raise WorkerGone(str(exc)) from exc
         if raw[:1] == b"\x00":
             return raw[1:]
-        message = json.loads(raw)
+        message = decode_message(raw)
         if not isinstance(message, list) or not message:
             raise ValueError("not a message")
         return message

@@ -7,6 +7,7 @@ application process: a crash in the C library must not take the app down.
 
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +17,8 @@ from typing import Any
 import pytsk3
 
 from forensics.cataloging.content import (
+    MAGIC_BYTES,
+    PARALLEL_MIN,
     TypeDetector,
     extension_mismatch,
     hash_chunks,
@@ -448,8 +451,27 @@ class _FsWalk:
     def _read_content(self, f: Any, fields: dict[str, Any], attr_type: int | None,
                       attr_id: int | None, size: int) -> bytes | None:
         """Hash the content into ``fields``; returns the start of it for type detection."""
-        error: list[str] = []
         sc = self.sc
+        if size <= PARALLEL_MIN:
+            # Most files are small: one read and both hashes right here, no generator and
+            # no second thread. Anything but a complete first read takes the general path.
+            try:
+                if size == 0:
+                    data = b""
+                elif attr_type is None:
+                    data = f.read_random(0, size)
+                else:
+                    data = f.read_random(0, size, attr_type, attr_id)
+            except OSError:
+                data = None
+            if data is not None and len(data) == size:
+                sc.files += 1
+                sc.bytes += size
+                fields["md5"] = hashlib.md5(data, usedforsecurity=False).hexdigest()
+                fields["sha256"] = hashlib.sha256(data).hexdigest()
+                fields["bytes_hashed"] = size
+                return data[:MAGIC_BYTES]
+        error: list[str] = []
 
         def chunks() -> Iterator[bytes]:
             offset = 0

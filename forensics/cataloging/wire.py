@@ -48,16 +48,6 @@ def _allowed(declared: str) -> frozenset[type]:
 _new_tuple = tuple.__new__
 
 
-def _timestamp(v: list[Any]) -> Timestamp:
-    if len(v) != 3 or type(v[0]) is not int or type(v[1]) is not int or type(v[2]) is not int:
-        raise WireError("a timestamp is malformed")
-    return _new_tuple(Timestamp, v)
-
-
-def _latin1(v: str) -> bytes:
-    return v.encode("latin-1")
-
-
 class _Codec:
     def __init__(self, kind: str, cls: type) -> None:
         self.cls = cls
@@ -68,10 +58,10 @@ class _Codec:
         self.allowed = tuple(_allowed(str(f.type)) for f in fields(cls))
         self.required = sum(1 for f in fields(cls) if f.default is MISSING)
         self.defaults = tuple(None if f.default is MISSING else f.default for f in fields(cls))
-        self.converters = tuple(
-            (i, _latin1 if str(f.type).startswith("bytes") else _timestamp)
-            for i, f in enumerate(fields(cls))
-            if str(f.type).startswith(("bytes", "Timestamp")))
+        self.bytes_fields = tuple(i for i, f in enumerate(fields(cls))
+                                  if str(f.type).startswith("bytes"))
+        self.time_fields = tuple(i for i, f in enumerate(fields(cls))
+                                 if str(f.type).startswith("Timestamp"))
 
 
 _CODECS = {kind: _Codec(kind, cls) for kind, cls in _KINDS.items()}
@@ -108,7 +98,16 @@ def from_wire(kind: str, values: Any) -> Any:
                    if type(v) not in ok)
         raise WireError(f"{kind}.{bad} has the wrong type")
     values = values + list(codec.defaults[len(values):])
-    for i, convert in codec.converters:
-        if values[i] is not None:
-            values[i] = convert(values[i])
+    # inlined (no call per field): this runs for every field of every entry
+    for i in codec.bytes_fields:
+        v = values[i]
+        if v is not None:
+            values[i] = v.encode("latin-1")
+    for i in codec.time_fields:
+        v = values[i]
+        if v is not None:
+            if len(v) != 3 or type(v[0]) is not int or type(v[1]) is not int \
+                    or type(v[2]) is not int:
+                raise WireError("a timestamp is malformed")
+            values[i] = _new_tuple(Timestamp, v)
     return codec.cls(*values)

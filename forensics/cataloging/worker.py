@@ -29,6 +29,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+import orjson
+
 from forensics.cataloging.wire import to_wire
 
 BATCH_RECORDS = 512
@@ -63,6 +65,26 @@ def _die_with_parent() -> None:
         pass
 
 
+def _tuple_as_list(value: Any) -> list[Any]:
+    """Named tuples (timestamps) as JSON arrays, as the standard encoder writes them."""
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot send {type(value).__name__}")
+
+
+def encode_message(message: list[Any] | tuple[Any, ...]) -> bytes:
+    """One message as JSON bytes (orjson: several times faster than the standard encoder).
+
+    What orjson refuses (a lone surrogate, an integer beyond 64 bits) goes through the
+    standard encoder instead, marked with a leading space so the parent decodes it with
+    the standard decoder too and gets exactly the same values.
+    """
+    try:
+        return orjson.dumps(message, default=_tuple_as_list)
+    except TypeError:
+        return b" " + json.dumps(message, separators=(",", ":")).encode("utf-8")
+
+
 class Channel:
     """The worker's end of the pipe: length-prefixed JSON messages."""
 
@@ -70,7 +92,7 @@ class Channel:
         self._conn = Connection(fd, readable=False)
 
     def send(self, message: list[Any] | tuple[Any, ...]) -> None:
-        self._conn.send_bytes(json.dumps(message, separators=(",", ":")).encode("utf-8"))
+        self._conn.send_bytes(encode_message(message))
 
     def send_raw(self, frame: bytes) -> None:
         self._conn.send_bytes(frame)

@@ -153,3 +153,25 @@ def test_the_application_process_never_loads_pytsk3(some_file: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(root)}, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_worker_messages_decode_to_the_same_values_on_both_paths() -> None:
+    import json
+
+    from forensics.cataloging.process import decode_message
+    from forensics.cataloging.records import Timestamp
+    from forensics.cataloging.worker import encode_message
+
+    plain = ["records", [["entry", [0, 512, "a/b.txt", "a/b.txt", None, True, 2**63,
+                                   Timestamp(1, 2, 3)]]]]
+    assert encode_message(plain)[:1] == b"["
+    assert decode_message(encode_message(plain)) == json.loads(json.dumps(plain))
+    # what orjson refuses goes through the standard encoder, marked, and comes back equal
+    for odd in (["note", "lone \ud800 surrogate"], ["beat", 2**70, 1]):
+        frame = encode_message(odd)
+        assert frame[:1] == b" "
+        assert decode_message(frame) == odd == json.loads(frame)
+    # the standard decoder still has the last word on what orjson rejects
+    assert decode_message(b'["x","\\ud800"]') == ["x", "\ud800"]
+    with pytest.raises(ValueError):
+        decode_message(b'["records", ')

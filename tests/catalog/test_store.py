@@ -97,3 +97,42 @@ def test_cancelled_run_is_marked_and_emptied(db_with_exhibit, tmp_path: Path) ->
                           progress=progress, cancel=token)
     assert store.finish(summary) is CatalogStatus.CANCELLED
     assert _count(db, Volume, store.run_id) == 0
+
+
+def test_batches_leave_sqlite_connections_fully_synchronous(sqlite_url: str, ext4_image) -> None:
+    db = open_database(sqlite_url)
+    try:
+        image, _key = ext4_image
+        store = CatalogStore(db, str(image))
+        summary = run_catalog(image, store, options=CatalogOptions(detect_types=False))
+        assert store.finish(summary) is CatalogStatus.COMPLETE
+        assert store.stored == summary.entry_count > 0
+        with db.engine.connect() as conn:  # the pooled connection the batches used
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    finally:
+        db.close()
+
+
+def test_what_ends_a_run_commits_with_its_status_or_not_at_all(db_with_exhibit, ext4_image) -> None:
+    from forensics.casework.audit import record_audit
+    from forensics.database.models import AuditEntry
+
+    db, exhibit_id = db_with_exhibit
+    image, _key = ext4_image
+    store = CatalogStore(db, str(image), exhibit_id=exhibit_id)
+    summary = run_catalog(image, store, options=CatalogOptions(detect_types=False))
+
+    def failing_hook(session, status, entries) -> None:  # type: ignore[no-untyped-def]
+        assert status is CatalogStatus.COMPLETE and entries == summary.entry_count
+        record_audit(session, "catalog.test-marker", target_type="catalog_run",
+                     target_id=str(store.run_id))
+        raise RuntimeError("ledger unavailable")
+
+    with pytest.raises(RuntimeError):
+        store.finish(summary, on_commit=failing_hook)
+    with db.session() as s:
+        run = s.get(CatalogRun, store.run_id)
+        assert run.status is CatalogStatus.FAILED and "ledger unavailable" in run.error
+        assert s.scalars(select(AuditEntry).where(
+            AuditEntry.action == "catalog.test-marker")).first() is None
+    assert _count(db, FileEntry, store.run_id) == 0
