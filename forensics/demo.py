@@ -160,6 +160,7 @@ def run_demo(
         ("custody", _step_custody),
         ("media", _step_media),
         ("acquire", _step_acquire),
+        ("catalog", _step_catalog),
         ("ledger", _step_ledger),
     ]
     summary = DemoSummary(database_url=url, case_reference=DEMO_REFERENCE, store_path=None)
@@ -261,6 +262,32 @@ def _step_acquire(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str
             "image": str(Path(record.output_dir) / record.image_name),
         }
     return {"status": "done", "format": fmt, "images": images, "warnings": warnings}
+
+
+def _step_catalog(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:
+    """Catalogue each stored acquisition: every file, deleted ones too, hashed and typed."""
+    from forensics.cataloging.casestore import catalog_for_case
+
+    warnings: list[str] = []
+    runs = {}
+    for exhibit, _name, _recipe in DEMO_MEDIA:
+        result = catalog_for_case(
+            db, DEMO_REFERENCE, exhibit, examiner="DEMO-EX-1", on_warning=warnings.append
+        )
+        summary = result.summary
+        warnings.extend(result.custody_warnings)
+        runs[exhibit] = {
+            "run": result.run_id,
+            "status": str(summary.status),
+            "entries": summary.entry_count,
+            "files_hashed": summary.files_hashed,
+        }
+    status = "done" if all(r["status"] == "complete" for r in runs.values()) else "incomplete"
+    return {
+        "status": status,
+        "runs": runs,
+        "warnings": warnings + [w for r in runs.values() for w in r.pop("custody_warnings", [])],
+    }
 
 
 def _step_ledger(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:

@@ -21,7 +21,7 @@ def test_demo_runs_every_step_and_leaves_a_verifiable_case(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     steps = {s["step"]: s for s in summary["steps"]}
-    assert {"case", "custody", "media", "acquire", "ledger", "bundle"} <= set(steps)
+    assert {"case", "custody", "media", "acquire", "catalog", "ledger", "bundle"} <= set(steps)
     assert all(s["status"] == "done" for s in summary["steps"]), summary
     acquire = steps["acquire"]
     expected_format = "e01" if shutil.which("ewfacquirestream") else "raw"
@@ -40,6 +40,12 @@ def test_demo_runs_every_step_and_leaves_a_verifiable_case(tmp_path, capsys):
         stored = {a.sha256 for a in s.scalars(select(Acquisition))}
     db.close()
     assert stored == {i["sha256"] for i in acquire["images"].values()}
+    # both images are fully catalogued: every planned file (deleted ones too) was found
+    catalog = steps["catalog"]
+    assert catalog["warnings"] == []
+    for exhibit, run in catalog["runs"].items():
+        assert run["status"] == "complete", exhibit
+        assert run["entries"] >= steps["media"]["media"][exhibit]["files"], exhibit
     # the demo data is complete enough for a final bundle, which verifies
     bundle = steps["bundle"]
     assert bundle["preflight_problems"] == 0
@@ -52,7 +58,8 @@ def test_demo_runs_every_step_and_leaves_a_verifiable_case(tmp_path, capsys):
         [sys.executable, str(script), ledger["export"]], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "imaged" in (out / "custody" / "final" / "custody.jsonl").read_text()
+    ledger_text = (out / "custody" / "final" / "custody.jsonl").read_text()
+    assert all(f'"action":"{a}"' in ledger_text for a in ("imaged", "verified", "catalogued"))
 
 
 def test_demo_twice_in_the_same_folder_starts_afresh(tmp_path, capsys):
