@@ -187,7 +187,7 @@ def _step_case(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, A
 
 
 def _step_custody(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str, Any]:
-    from forensics.custody.demo import record_demo_custody
+    from forensics.custody.demo import check_out_to_laboratory, record_demo_custody
 
     result = record_demo_custody(
         db,
@@ -196,6 +196,15 @@ def _step_custody(db: Database, store: EvidenceStore, out_dir: Path) -> dict[str
         officer="DEMO-IO-1",
         custodian="DEMO-CU-1",
         examiner="DEMO-EX-1",
+    )
+    # the phone goes to the laboratory too, a day after the USB drive
+    result["events"] += check_out_to_laboratory(
+        db,
+        DEMO_REFERENCE,
+        "EX-002",
+        custodian="DEMO-CU-1",
+        examiner="DEMO-EX-1",
+        after_minutes=2880,
     )
     return {"status": "done", **result}
 

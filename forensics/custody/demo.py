@@ -32,7 +32,12 @@ def _key(session: Any, person: Person) -> Any:
 
 
 def record_demo_custody(
-    db: Database, case_reference: str, out_dir: Path, *, officer: str, custodian: str,
+    db: Database,
+    case_reference: str,
+    out_dir: Path,
+    *,
+    officer: str,
+    custodian: str,
     examiner: str,
 ) -> dict[str, Any]:
     """Record a plausible custody history for every exhibit of the demo case and export it.
@@ -55,7 +60,8 @@ def record_demo_custody(
         )
         keys = {p.id: _key(s, p) for p in (io, keeper, fsl)}
         exhibits = s.scalars(
-            select(Exhibit).where(Exhibit.case_id == case.id, Exhibit.parent_id.is_(None))
+            select(Exhibit)
+            .where(Exhibit.case_id == case.id, Exhibit.parent_id.is_(None))
             .order_by(Exhibit.exhibit_id)
         ).all()
         for exhibit in exhibits:
@@ -64,29 +70,72 @@ def record_demo_custody(
             t0, zone = exhibit.seized_at, exhibit.seized_tz or case.time_zone
             seal = (exhibit.seal_numbers or [None])[0]
 
-            def add(action: str, actor: Person, minutes: int, ex: Exhibit = exhibit,
-                    start: Any = t0, tz: str = zone, **fields: Any) -> None:
-                record_event(s, case=case, exhibit=ex, action=action, actor=actor,
-                             occurred_at=start + timedelta(minutes=minutes), occurred_tz=tz,
-                             signer=keys[actor.id], **fields)
+            def add(
+                action: str,
+                actor: Person,
+                minutes: int,
+                ex: Exhibit = exhibit,
+                start: Any = t0,
+                tz: str = zone,
+                **fields: Any,
+            ) -> None:
+                record_event(
+                    s,
+                    case=case,
+                    exhibit=ex,
+                    action=action,
+                    actor=actor,
+                    occurred_at=start + timedelta(minutes=minutes),
+                    occurred_tz=tz,
+                    signer=keys[actor.id],
+                    **fields,
+                )
 
-            add("seized", io, 0, received_by=io, location_to=exhibit.seized_location,
-                purpose="seized under the search warrant")
+            add(
+                "seized",
+                io,
+                0,
+                received_by=io,
+                location_to=exhibit.seized_location,
+                purpose="seized under the search warrant",
+            )
             add("sealed", io, 10, seal_number=seal, remarks="packed and sealed at the scene")
-            add("transferred", keeper, 180, released_by=io, received_by=keeper,
-                purpose="deposit in malkhana", location_from=exhibit.seized_location,
-                location_to="Cyber Crime PS malkhana", storage_ref="Almirah 2, shelf 3")
+            add(
+                "transferred",
+                keeper,
+                180,
+                released_by=io,
+                received_by=keeper,
+                purpose="deposit in malkhana",
+                location_from=exhibit.seized_location,
+                location_to="Cyber Crime PS malkhana",
+                storage_ref="Almirah 2, shelf 3",
+            )
             recorded += 3
-            if exhibit.exhibit_id in ("EX-001", "EX-002"):  # both go to the laboratory
-                add("checked-out", fsl, 1440, released_by=keeper, received_by=fsl,
-                    purpose="forensic imaging", location_from="Cyber Crime PS malkhana",
-                    location_to="State FSL Cyber Division")
-                add("seal-checked", fsl, 1500, seal_number=seal, seal_intact=True,
-                    remarks="seal intact on receipt at the laboratory")
+            if exhibit.exhibit_id == "EX-001":
+                add(
+                    "checked-out",
+                    fsl,
+                    1440,
+                    released_by=keeper,
+                    received_by=fsl,
+                    purpose="forensic imaging",
+                    location_from="Cyber Crime PS malkhana",
+                    location_to="State FSL Cyber Division",
+                )
+                add(
+                    "seal-checked",
+                    fsl,
+                    1500,
+                    seal_number=seal,
+                    seal_intact=True,
+                    remarks="seal intact on receipt at the laboratory",
+                )
                 recorded += 2
         # the demonstration export is rebuilt on every run, without 'exported' events
-        result = export_custody(s, case, out_dir / "custody" / "custody.jsonl",
-                                overwrite=True, record_exported=False)
+        result = export_custody(
+            s, case, out_dir / "custody" / "custody.jsonl", overwrite=True, record_exported=False
+        )
     return {
         "status": "done",
         "events": recorded,
@@ -95,4 +144,64 @@ def record_demo_custody(
     }
 
 
-__all__ = ["DEMO_PASSPHRASE", "record_demo_custody"]
+def check_out_to_laboratory(
+    db: Database,
+    case_reference: str,
+    exhibit_id: str,
+    *,
+    custodian: str,
+    examiner: str,
+    after_minutes: int = 1440,
+) -> int:
+    """Check a demo exhibit out of the malkhana to the examiner, and check its seal.
+
+    Returns:
+        The number of events recorded (0 when it is already out).
+    """
+    with db.session() as s:
+        case = s.scalars(select(Case).where(Case.reference == case_reference)).one()
+        exhibit = s.scalars(
+            select(Exhibit).where(Exhibit.case_id == case.id, Exhibit.exhibit_id == exhibit_id)
+        ).one()
+        keeper, fsl = (
+            s.scalars(select(Person).where(Person.id_number == number)).one()
+            for number in (custodian, examiner)
+        )
+        events = chain_events(s, exhibit)
+        if not events or events[-1].action.value == "checked-out":
+            return 0
+        start = exhibit.seized_at or events[-1].occurred_at
+        zone = exhibit.seized_tz or case.time_zone
+        seal = (exhibit.seal_numbers or [None])[0]
+        record_event(
+            s,
+            case=case,
+            exhibit=exhibit,
+            action="checked-out",
+            actor=fsl,
+            occurred_at=start + timedelta(minutes=after_minutes),
+            occurred_tz=zone,
+            signer=_key(s, fsl),
+            released_by=keeper,
+            received_by=fsl,
+            purpose="forensic imaging",
+            location_from="Cyber Crime PS malkhana",
+            location_to="State FSL Cyber Division",
+        )
+        record_event(
+            s,
+            case=case,
+            exhibit=exhibit,
+            action="seal-checked",
+            actor=fsl,
+            occurred_at=start + timedelta(minutes=after_minutes + 60),
+            occurred_tz=zone,
+            signer=_key(s, fsl),
+            seal_number=seal,
+            seal_intact=True,
+            remarks="seal intact on receipt at the laboratory",
+        )
+    return 2
+
+
+__all__ = ["DEMO_PASSPHRASE", "check_out_to_laboratory", "record_demo_custody"]
