@@ -1,8 +1,12 @@
-"""``python -m bench``: run every benchmark and collect bench-results/RESULTS.md."""
+"""``python -m bench``: run every benchmark and collect bench-results/RESULTS.md.
+
+Each benchmark runs in its own process, so peak-memory figures belong to that
+benchmark alone.
+"""
 
 from __future__ import annotations
 
-import importlib
+import subprocess
 import sys
 
 from bench.common import RESULTS
@@ -20,18 +24,11 @@ BENCHMARKS = (
 def main() -> int:
     failures = 0
     for name in BENCHMARKS:
-        try:
-            module = importlib.import_module(f"bench.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"bench.{name}":
-                raise
-            continue
         print(f"== {name}", flush=True)
-        try:
-            module.main([])
-        except Exception as exc:  # one broken benchmark must not hide the others
+        # one broken benchmark must not hide the others
+        if subprocess.run([sys.executable, "-m", f"bench.{name}"], check=False).returncode:
             failures += 1
-            print(f"{name} failed: {exc}", file=sys.stderr)
+            print(f"{name} failed", file=sys.stderr)
     parts = [
         p.read_text(encoding="utf-8")
         for p in sorted(RESULTS.glob("*.md"))
