@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import select
 
 from app.cli.common import (
     database,
@@ -34,12 +33,18 @@ from forensics.custody import (
     verify_chain,
     verify_export,
 )
-from forensics.custody.keys import has_active_key, passphrase_from_env
+from forensics.custody.keys import (
+    has_active_key,
+    key_by_fingerprint,
+    key_listing,
+    list_keys,
+    passphrase_from_env,
+)
+from forensics.custody.ledger import case_custody_status, find_event
 from forensics.custody.rules import person_label
 from forensics.custody.verify import VerifyReport
 from forensics.database.enums import CustodyAction
-from forensics.database.models import CustodyEvent, Exhibit, Person, SigningKey
-from forensics.errors import IntegrityError, NotFoundError, UserInputError
+from forensics.errors import IntegrityError, UserInputError
 from forensics.timeutil import parse_local_time, to_local
 
 ENV_NEW_PASSPHRASE = "SEALBAG_NEW_KEY_PASSPHRASE"  # noqa: S105 - a variable name
@@ -120,10 +125,7 @@ def custody_add(
             occurred_at, zone = parse_local_time(at_text, zone)
         corrects = None
         if corrects_seq is not None:
-            corrects = session.scalar(select(CustodyEvent).where(
-                CustodyEvent.exhibit_id == exhibit.id, CustodyEvent.sequence == corrects_seq))
-            if corrects is None:
-                raise NotFoundError(f"{exhibit.exhibit_id} has no custody event #{corrects_seq}")
+            corrects = find_event(session, exhibit, corrects_seq)
         folder = Path(case.store_path) if case.store_path else None
         hashes = [store_attachment(session, folder, path).sha256 for path in attachments]
         key = unlock_person_key(session, person, _passphrase())
@@ -254,9 +256,7 @@ def custody_status_cmd(case_ref: str, db_url: str | None, as_json: bool) -> None
     """Custody status of every exhibit of a case (checked-out items show as out)."""
     with database(db_url) as db, db.session() as session:
         case = get_case_row(session, case_ref)
-        exhibits = session.scalars(
-            select(Exhibit).where(Exhibit.case_id == case.id).order_by(Exhibit.exhibit_id))
-        statuses = [custody_status(session, e).to_dict() for e in exhibits]
+        statuses = [status.to_dict() for status in case_custody_status(session, case)]
     if as_json:
         echo_json(statuses)
         return
@@ -388,7 +388,7 @@ def key_new(person_key: str, authoriser: str | None, justification: str | None,
             secret = _passphrase(confirm=True)
         key = generate_key(session, person, secret, authorised_by=authorised_by,
                            justification=justification)
-        result = _key_dict(key, person)
+        result = key_listing(key, person)
     if as_json:
         echo_json(result)
     else:
@@ -402,10 +402,7 @@ def key_new(person_key: str, authoriser: str | None, justification: str | None,
 def key_list(person_key: str | None, db_url: str | None, as_json: bool) -> None:
     """List signing keys with their fingerprints."""
     with database(db_url) as db, db.session() as session:
-        query = select(SigningKey).order_by(SigningKey.id)
-        if person_key:
-            query = query.where(SigningKey.person_id == find_person(session, person_key).id)
-        keys = [_key_dict(k, session.get(Person, k.person_id)) for k in session.scalars(query)]
+        keys = list_keys(session, find_person(session, person_key) if person_key else None)
     if as_json:
         echo_json(keys)
         return
@@ -427,16 +424,13 @@ def key_revoke(fingerprint: str, authoriser: str | None, justification: str | No
     Needs the key's own passphrase, or --authorised-by with --justification.
     """
     with database(db_url) as db, db.session() as session:
-        fingerprint = fingerprint.strip().lower()
-        key = session.scalar(select(SigningKey).where(SigningKey.fingerprint == fingerprint))
-        if key is None:
-            raise NotFoundError(f"no signing key with fingerprint {fingerprint}")
+        key = key_by_fingerprint(session, fingerprint)
         if authoriser:
             authorised_by = unlock_person_key(session, find_person(session, authoriser),
                                               _passphrase())
         else:
             authorised_by = unlock(key, _passphrase())
-        key = revoke_key(session, fingerprint, authorised_by=authorised_by,
+        key = revoke_key(session, key.fingerprint, authorised_by=authorised_by,
                          justification=justification)
         click.echo(f"key {key.fingerprint} revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
 
@@ -450,18 +444,6 @@ def key_check(person_key: str, db_url: str | None) -> None:
         person = find_person(session, person_key)
         key = unlock_person_key(session, person, _passphrase())
     click.echo(f"passphrase OK for key {key.fingerprint}")
-
-
-def _key_dict(key: SigningKey, person: Person | None) -> dict[str, Any]:
-    return {
-        "fingerprint": key.fingerprint,
-        "public_key": key.public_key,
-        "algorithm": key.algorithm,
-        "person_id": key.person_id,
-        "person": person.name if person else None,
-        "created_at": key.created_at.isoformat(),
-        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
-    }
 
 
 def register(group: click.Group) -> None:

@@ -332,3 +332,38 @@ __all__ = [
     "unlock_person_key",
     "verify_signature",
 ]
+
+
+def key_by_fingerprint(session: Session, fingerprint: str) -> SigningKey:
+    """The signing key with this fingerprint.
+
+    Raises:
+        NotFoundError: no such key.
+    """
+    fingerprint = fingerprint.strip().lower()
+    key = session.scalar(select(SigningKey).where(SigningKey.fingerprint == fingerprint))
+    if key is None:
+        raise NotFoundError(f"no signing key with fingerprint {fingerprint}")
+    return key
+
+
+def list_keys(session: Session, person: Person | None = None) -> list[dict[str, Any]]:
+    """Every signing key (or one person's) as plain data: fingerprint, holder, dates."""
+    query = select(SigningKey, Person).join(Person, SigningKey.person_id == Person.id)
+    if person is not None:
+        query = query.where(SigningKey.person_id == person.id)
+    rows = session.execute(query.order_by(SigningKey.id))
+    return [key_listing(key, holder) for key, holder in rows]
+
+
+def key_listing(key: SigningKey, holder: Person) -> dict[str, Any]:
+    """A signing key as plain data for listings and ``--json`` output."""
+    return {
+        "fingerprint": key.fingerprint,
+        "public_key": key.public_key,
+        "algorithm": key.algorithm,
+        "person_id": key.person_id,
+        "person": holder.name,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }

@@ -585,3 +585,27 @@ __all__ = [
     "record_event",
     "record_system_event",
 ]
+
+
+def find_event(session: Session, exhibit: Exhibit, sequence: int) -> CustodyEvent:
+    """Event number ``sequence`` of the exhibit's chain.
+
+    Raises:
+        NotFoundError: the chain has no such event.
+    """
+    event = session.scalar(
+        select(CustodyEvent).where(
+            CustodyEvent.exhibit_id == exhibit.id, CustodyEvent.sequence == sequence
+        )
+    )
+    if event is None:
+        raise NotFoundError(f"{exhibit.exhibit_id} has no custody event #{sequence}")
+    return event
+
+
+def case_custody_status(session: Session, case: Case) -> list[CustodyStatus]:
+    """Custody status of every exhibit of ``case``, in exhibit order."""
+    exhibits = session.scalars(
+        select(Exhibit).where(Exhibit.case_id == case.id).order_by(Exhibit.exhibit_id)
+    )
+    return [custody_status(session, exhibit) for exhibit in exhibits]
