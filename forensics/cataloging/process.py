@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,9 @@ from typing import Any
 import orjson
 
 MAX_MESSAGE_BYTES = 256 << 20
+QUEUED_FRAMES = 16
+"""Frames read ahead from the pipe while the application is busy storing (a frame is
+at most a few hundred KiB for a catalog, 1 MiB of file content for an export)."""
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -67,6 +72,28 @@ class WorkerProcess:
         finally:
             os.close(write_fd)
         self._conn = Connection(read_fd, writable=False)
+        # A thread keeps the pipe drained, so the worker goes on parsing while the
+        # application stores the previous batch (a pipe holds only 64 KiB).
+        self._frames: queue.Queue[bytes | BaseException] = queue.Queue(QUEUED_FRAMES)
+        self._stopping = threading.Event()
+        self._reader = threading.Thread(target=self._read_frames, name="worker-pipe",
+                                        daemon=True)
+        self._reader.start()
+
+    def _read_frames(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                item: bytes | BaseException = self._conn.recv_bytes(MAX_MESSAGE_BYTES)
+            except (EOFError, OSError) as exc:
+                item = WorkerGone(str(exc) or "the pipe closed")
+            while not self._stopping.is_set():
+                try:
+                    self._frames.put(item, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if isinstance(item, BaseException):
+                return
 
     def receive(self, timeout: float) -> list[Any] | bytes | None:
         """The next message (a JSON list, or a binary frame without its 0x00 marker),
@@ -76,12 +103,13 @@ class WorkerProcess:
             WorkerGone: the pipe closed.
             ValueError: the message is not valid JSON or not a list.
         """
-        if not self._conn.poll(timeout):
-            return None
         try:
-            raw = self._conn.recv_bytes(MAX_MESSAGE_BYTES)
-        except (EOFError, OSError) as exc:
-            raise WorkerGone(str(exc)) from exc
+            raw = self._frames.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        if isinstance(raw, BaseException):
+            self._frames.put(raw)  # every later call reports the same end
+            raise raw
         if raw[:1] == b"\x00":
             return raw[1:]
         message = decode_message(raw)
@@ -122,5 +150,9 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(5)
+        # The worker is gone, so its end of the pipe is closed and the reader thread
+        # gets EOF; stop it waiting on a full queue, then release the descriptor.
+        self._stopping.set()
+        self._reader.join(5)
         self._conn.close()
         self._stderr.close()

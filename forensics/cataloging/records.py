@@ -101,9 +101,12 @@ class FileSystemRecord:
         return asdict(self)
 
 
-@dataclass(frozen=True, slots=True)
-class EntryRecord:
-    """One name (allocated or deleted) or NTFS named data stream, as ``fls -r -p`` lists it."""
+class EntryRecord(NamedTuple):
+    """One name (allocated or deleted) or NTFS named data stream, as ``fls -r -p`` lists it.
+
+    Immutable; a named tuple rather than a dataclass because a catalog builds
+    millions of them and a tuple is built in a tenth of the time.
+    """
 
     fs_index: int
     partition_offset: int

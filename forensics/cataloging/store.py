@@ -32,6 +32,9 @@ from forensics.database.session import Database
 from forensics.textsafe import escape_for_display
 
 BATCH_ROWS = 5000
+BULK_CACHE_KIB = 64 << 10
+"""SQLite page cache while a batch is written (the default is 2 MiB)."""
+_SQLITE_DEFAULT_CACHE = -2000
 ENTRY_COLUMNS = (
     "run_id", "file_system_id", "path", "path_raw", "name", "meta_addr", "meta_seq", "stream",
     "entry_type", "size", "allocated", "orphan", "mtime_ns", "atime_ns", "ctime_ns",
@@ -169,6 +172,8 @@ class CatalogStore(CatalogSink):
                 # earlier batch durable (the log is written in order). A run cut off before
                 # that stays 'running' and is never mistaken for a listing.
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                # a larger page cache for the batch: the hash indexes take random keys
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
                 conn.commit()  # ends the autobegun (empty) transaction
             try:
                 with conn.begin():
@@ -181,6 +186,7 @@ class CatalogStore(CatalogSink):
                     if conn.in_transaction():
                         conn.rollback()
                     conn.exec_driver_sql("PRAGMA synchronous=FULL")
+                    conn.exec_driver_sql(f"PRAGMA cache_size={_SQLITE_DEFAULT_CACHE}")
                     conn.commit()
         self.stored += len(self._rows)
         self._rows = []

@@ -1,14 +1,16 @@
 """JSON-safe encoding of catalog records between the worker and the parent.
 
 Bytes travel as latin-1 text (a lossless 1:1 mapping); timestamps as
-``[seconds, nanoseconds, resolution_ns]``. The parent checks every field's
-type while decoding: the worker handles hostile data and is not trusted.
+``[seconds, nanoseconds, resolution_ns]``. An entry's ``path_raw`` and
+``name_raw`` travel as ``null`` when they are exactly the UTF-8 of ``path`` and
+``name`` (almost always), which keeps messages a third shorter. The parent
+checks every field's type while decoding: the worker handles hostile data and
+is not trusted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import MISSING, fields
+import dataclasses
 from operator import attrgetter
 from typing import Any
 
@@ -29,19 +31,30 @@ _KINDS: dict[str, type] = {
     "entry": EntryRecord, "volume": VolumeRecord, "fs": FileSystemRecord, "gap": Gap,
     "note": Gap,
 }
+_RAW_OF_TEXT = {"path_raw": "path", "name_raw": "name"}
+"""Bytes fields sent as null when they are the UTF-8 of the text field named here."""
+
+_MISSING = dataclasses.MISSING
 
 
-def _encoder(declared: str) -> Callable[[Any], Any] | None:
-    if declared.startswith("bytes"):
-        return lambda v: v.decode("latin-1")
-    return None  # a Timestamp is a tuple: JSON writes it as [seconds, nanoseconds, resolution]
+def _field_specs(cls: type) -> list[tuple[str, str, Any]]:
+    """(name, declared type, default or MISSING) of a dataclass or named tuple."""
+    if dataclasses.is_dataclass(cls):
+        return [(f.name, str(f.type), f.default) for f in dataclasses.fields(cls)]
+    defaults: dict[str, Any] = cls._field_defaults  # type: ignore[attr-defined]
+    hints = cls.__annotations__  # ForwardRef('int | None') under postponed annotations
+    return [(name, str(getattr(hints[name], "__forward_arg__", hints[name])),
+             defaults.get(name, _MISSING))
+            for name in cls._fields]  # type: ignore[attr-defined]
 
 
-def _allowed(declared: str) -> frozenset[type]:
+def _allowed(name: str, declared: str) -> frozenset[type]:
     types: set[type] = set()
     for part in declared.split(" | "):
         types.add({"bytes": str, "Timestamp": list, "int": int, "str": str, "bool": bool,
                    "None": type(None)}[part])
+    if name in _RAW_OF_TEXT:
+        types.add(type(None))
     return frozenset(types)
 
 
@@ -49,38 +62,97 @@ _new_tuple = tuple.__new__
 
 
 class _Codec:
-    def __init__(self, kind: str, cls: type) -> None:
+    def __init__(self, cls: type) -> None:
+        specs = _field_specs(cls)
         self.cls = cls
-        self.names = tuple(f.name for f in fields(cls))
+        self.is_tuple = not dataclasses.is_dataclass(cls)
+        self.names = tuple(name for name, _t, _d in specs)
         self.getter = attrgetter(*self.names)
-        encoders = [_encoder(str(f.type)) for f in fields(cls)]
-        self.special = tuple((i, e) for i, e in enumerate(encoders) if e is not None)
-        self.allowed = tuple(_allowed(str(f.type)) for f in fields(cls))
-        self.required = sum(1 for f in fields(cls) if f.default is MISSING)
-        self.defaults = tuple(None if f.default is MISSING else f.default for f in fields(cls))
-        self.bytes_fields = tuple(i for i, f in enumerate(fields(cls))
-                                  if str(f.type).startswith("bytes"))
-        self.time_fields = tuple(i for i, f in enumerate(fields(cls))
-                                 if str(f.type).startswith("Timestamp"))
+        self.allowed = tuple(_allowed(name, t) for name, t, _d in specs)
+        self.required = sum(1 for _n, _t, d in specs if d is _MISSING)
+        self.defaults = tuple(None if d is _MISSING else d for _n, _t, d in specs)
+        self.bytes_fields = tuple(i for i, (_n, t, _d) in enumerate(specs)
+                                  if t.startswith("bytes"))
+        self.time_fields = tuple(i for i, (_n, t, _d) in enumerate(specs)
+                                 if t.startswith("Timestamp"))
+        index = {name: i for i, name in enumerate(self.names)}
+        self.raw_pairs = tuple((index[raw], index[text]) for raw, text in _RAW_OF_TEXT.items()
+                               if raw in index)
+        self.plain_bytes = tuple(i for i in self.bytes_fields
+                                 if i not in {raw for raw, _t in self.raw_pairs})
 
 
-_CODECS = {kind: _Codec(kind, cls) for kind, cls in _KINDS.items()}
+_CODECS = {kind: _Codec(cls) for kind, cls in _KINDS.items()}
 _BY_CLASS = {cls: _CODECS[kind] for kind, cls in _KINDS.items()}
 
 
 def to_wire(record: Any) -> list[Any]:
     """Field values of a record, JSON-safe, in declaration order."""
+    if type(record) is EntryRecord:
+        return _entry_to_wire(record)
     codec = _BY_CLASS[type(record)]
-    values = list(codec.getter(record))
-    for i, encode in codec.special:
+    values = list(record) if codec.is_tuple else list(codec.getter(record))
+    for raw_i, text_i in codec.raw_pairs:
+        raw = values[raw_i]
+        try:
+            same = raw == values[text_i].encode("utf-8")
+        except UnicodeEncodeError:
+            same = False
+        values[raw_i] = None if same else raw.decode("latin-1")
+    for i in codec.plain_bytes:
         if values[i] is not None:
-            values[i] = encode(values[i])
+            values[i] = values[i].decode("latin-1")
+    for i in codec.time_fields:  # plain tuples: the JSON encoder writes those natively
+        if values[i] is not None:
+            values[i] = tuple(values[i])
     # trailing fields still at their defaults are left out (the decoder restores them)
     n = len(values)
     while n > codec.required and values[n - 1] == codec.defaults[n - 1] \
             and type(values[n - 1]) is type(codec.defaults[n - 1]):
         n -= 1
     return values[:n]
+
+
+_ENTRY = _CODECS["entry"]
+_E_PATH, _E_PATH_RAW, _E_NAME, _E_NAME_RAW = (
+    EntryRecord._fields.index(n) for n in ("path", "path_raw", "name", "name_raw"))
+_E_TIMES = _ENTRY.time_fields
+_E_TAILS = tuple((i, [_ENTRY.defaults[i]]) for i in range(len(_ENTRY.names) - 1,
+                                                            _ENTRY.required - 1, -1))
+_E_HASHED = EntryRecord._fields.index("mime_type")
+_E_LISTED = EntryRecord._fields.index("md5")
+
+
+def _entry_to_wire(record: EntryRecord) -> list[Any]:
+    """:func:`to_wire` for entries, written out: the worker sends one per name."""
+    values = list(record)
+    raw = values[_E_PATH_RAW]
+    values[_E_PATH_RAW] = None if raw == _utf8_or_none(values[_E_PATH]) \
+        else raw.decode("latin-1")
+    raw = values[_E_NAME_RAW]
+    values[_E_NAME_RAW] = None if raw == _utf8_or_none(values[_E_NAME]) \
+        else raw.decode("latin-1")
+    for i in _E_TIMES:
+        if values[i] is not None:
+            values[i] = tuple(values[i])  # a plain tuple: the JSON encoder writes it natively
+    # the common shapes first (listed only; hashed but not typed), then field by field
+    for cut in (_E_LISTED, _E_HASHED):
+        if values[cut:] == _ENTRY_DEFAULT_TAIL[cut]:
+            return values[:cut]
+    for i, tail in _E_TAILS:
+        if values[i] != tail[0] or type(values[i]) is not type(tail[0]):
+            return values[:i + 1]
+    return values[:_ENTRY.required]
+
+
+def _utf8_or_none(text: str) -> bytes | None:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
+_ENTRY_DEFAULT_TAIL = {i: list(_ENTRY.defaults[i:]) for i in range(len(_ENTRY.names) + 1)}
 
 
 def from_wire(kind: str, values: Any) -> Any:
@@ -98,8 +170,27 @@ def from_wire(kind: str, values: Any) -> Any:
                    if type(v) not in ok)
         raise WireError(f"{kind}.{bad} has the wrong type")
     values = values + list(codec.defaults[len(values):])
+    try:
+        _decode_fields(codec, kind, values)
+    except UnicodeError as exc:  # text that is not latin-1 where bytes were expected
+        raise WireError(f"{kind}: bytes field is not latin-1 text") from exc
+    if codec.is_tuple:
+        return _new_tuple(codec.cls, values)
+    return codec.cls(*values)
+
+
+def _decode_fields(codec: _Codec, kind: str, values: list[Any]) -> None:
     # inlined (no call per field): this runs for every field of every entry
-    for i in codec.bytes_fields:
+    for raw_i, text_i in codec.raw_pairs:
+        v = values[raw_i]
+        if v is None:
+            try:
+                values[raw_i] = values[text_i].encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise WireError(f"{kind}.{codec.names[text_i]} is not valid text") from exc
+        else:
+            values[raw_i] = v.encode("latin-1")
+    for i in codec.plain_bytes:
         v = values[i]
         if v is not None:
             values[i] = v.encode("latin-1")
@@ -110,4 +201,4 @@ def from_wire(kind: str, values: Any) -> Any:
                     or type(v[2]) is not int:
                 raise WireError("a timestamp is malformed")
             values[i] = _new_tuple(Timestamp, v)
-    return codec.cls(*values)
+

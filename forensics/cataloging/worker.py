@@ -20,6 +20,7 @@ is detected by the parent from the closed pipe and the exit status.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import resource
@@ -32,6 +33,7 @@ from typing import Any
 import orjson
 
 from forensics.cataloging.wire import to_wire
+from forensics.gc_tuning import relaxed_gc
 
 BATCH_RECORDS = 512
 BATCH_SECONDS = 0.25
@@ -106,7 +108,11 @@ def worker_entry(target: Callable[[Channel, dict[str, Any]], None], conn: Channe
     """Apply limits, run ``target``, report what it raised."""
     try:
         apply_limits(memory_limit)
-        target(conn, job)
+        # This process lives for one job: the application's modules are loaded by now
+        # and are left out of every collection; records are freed by reference counting.
+        gc.freeze()
+        with relaxed_gc():
+            target(conn, job)
     except MemoryError:
         _send_quietly(conn, ("error", "the catalog worker ran out of memory "
                                       f"(limit {memory_limit or 0} bytes); the image may be "
@@ -135,19 +141,19 @@ def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
     from forensics.cataloging.tsk import ImageScanner, WalkOptions, tsk_version
     from forensics.media import MediaFormat, open_media
 
-    batch: list[tuple[str, Any]] = []
+    batch: list[tuple[str, list[Any]]] = []
     last_flush = time.monotonic()
     last_beat = last_flush
 
     def flush() -> None:
         nonlocal last_flush
         if batch:
-            conn.send(("records", [(k, to_wire(r)) for k, r in batch]))
+            conn.send(("records", batch))
             batch.clear()
         last_flush = time.monotonic()
 
     def emit(kind: str, record: Any) -> None:
-        batch.append((kind, record))
+        batch.append((kind, to_wire(record)))  # now, while the record is in the CPU cache
         if len(batch) >= BATCH_RECORDS or time.monotonic() - last_flush > BATCH_SECONDS:
             flush()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Protocol
 
 from forensics.cataloging.engine import CatalogSink
@@ -48,8 +48,8 @@ class HashMatcher:
         hit = self.match(record.md5, record.sha256)
         if hit is None:
             return record
-        return replace(record, notable=hit.kind == "known-bad", known=hit.kind != "known-bad",
-                       hash_set=hit.set_name)
+        return record._replace(notable=hit.kind == "known-bad",
+                               known=hit.kind != "known-bad", hash_set=hit.set_name)
 
 
 class MatchingSink(CatalogSink):

@@ -1,0 +1,144 @@
+"""What the fast paths must keep: records round-trip exactly, images read the same bytes
+natively and through Sealbag's reader, a slow sink never loses or reorders records, and
+the garbage-collector settings come back after a run."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from pathlib import Path
+
+import pytest
+
+from forensics.cataloging.engine import CatalogOptions, CatalogSink, ListSink, run_catalog
+from forensics.cataloging.records import EntryRecord, RunStatus, Timestamp
+from forensics.cataloging.wire import WireError, from_wire, to_wire
+from forensics.gc_tuning import BULK_THRESHOLD, relaxed_gc
+
+_T = Timestamp(1_700_000_000, 123_456_789, 1)
+
+
+def _entry(**changes: object) -> EntryRecord:
+    base = EntryRecord(0, 1048576, "dir/file.txt", b"dir/file.txt", "file.txt", b"file.txt",
+                       None, 12, None, None, None, "r", "r", 1400, True, True, False,
+                       _T, None, _T, _T, 0o100644, 0, 0)
+    return base._replace(**changes)
+
+
+def _json_round_trip(values: list[object]) -> list[object]:
+    import json
+
+    return json.loads(json.dumps(values))
+
+
+@pytest.mark.parametrize("record", [
+    _entry(),
+    _entry(md5="0" * 32, sha256="f" * 64, bytes_hashed=1400),
+    _entry(md5="0" * 32, sha256="f" * 64, bytes_hashed=1400, mime_type="text/plain",
+           mime_description="ASCII text", extension_mismatch=True),
+    _entry(error="read failed"),
+    _entry(notable=True, hash_set="Lab list"),
+    # undecodable bytes: the display form differs, so the raw bytes travel
+    _entry(path="dir/x_⟨0xFF⟩", path_raw=b"dir/x_\xff", name="x_⟨0xFF⟩", name_raw=b"x_\xff"),
+    # a display form that differs though the bytes are valid UTF-8 (a bidi override)
+    _entry(path="a⟨U+202E⟩txt.exe", path_raw="a\u202etxt.exe".encode(),
+           name="a⟨U+202E⟩txt.exe", name_raw="a\u202etxt.exe".encode()),
+    _entry(stream="Zone.Identifier", path="f.txt:Zone.Identifier",
+           path_raw=b"f.txt:Zone.Identifier", attr_type=128, attr_id=3),
+])
+def test_entries_survive_the_wire_exactly(record: EntryRecord) -> None:
+    wire = to_wire(record)
+    back = from_wire("entry", _json_round_trip(wire))
+    assert back == record
+    assert type(back) is EntryRecord and all(
+        t is None or type(t) is Timestamp for t in (back.mtime, back.atime, back.ctime))
+    lossless = record.path_raw == record.path.encode("utf-8")
+    assert (wire[3] is None) is lossless
+
+
+def test_a_null_raw_name_needs_valid_text() -> None:
+    wire = _json_round_trip(to_wire(_entry()))
+    wire[2] = "bad \ud800"
+    with pytest.raises(WireError):
+        from_wire("entry", wire)
+    wire = _json_round_trip(to_wire(_entry(path="x_⟨0xFF⟩", path_raw=b"x_\xff")))
+    wire[3] = "not latin-1: €"
+    with pytest.raises(WireError):
+        from_wire("entry", wire)
+
+
+def test_gc_threshold_is_raised_inside_and_restored_after() -> None:
+    before = gc.get_threshold()
+    with relaxed_gc():
+        assert gc.get_threshold()[0] == max(before[0], BULK_THRESHOLD)
+        with relaxed_gc():  # nested (two catalog runs on two threads)
+            pass
+        assert gc.get_threshold()[0] == max(before[0], BULK_THRESHOLD)
+    assert gc.get_threshold() == before
+
+
+def test_gc_threshold_restored_after_overlapping_runs_on_threads() -> None:
+    before = gc.get_threshold()
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def other() -> None:
+        with relaxed_gc():
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    inside.wait(10)
+    with relaxed_gc():
+        pass
+    assert gc.get_threshold()[0] >= BULK_THRESHOLD  # the other run is still going
+    leave.set()
+    thread.join(10)
+    assert gc.get_threshold() == before
+
+
+def test_native_and_python_image_readers_give_the_same_catalog(ext4_image, tmp_path: Path
+                                                                ) -> None:
+    """A single raw file is read by The Sleuth Kit itself; the same bytes as a split set
+    go through Sealbag's reader. Both catalogs must be identical."""
+    image, _key = ext4_image
+    data = image.read_bytes()
+    half = (len(data) // 2) // 512 * 512
+    (tmp_path / "split.001").write_bytes(data[:half])
+    (tmp_path / "split.002").write_bytes(data[half:])
+    native, split = ListSink(), ListSink()
+    s1 = run_catalog(image, native)
+    s2 = run_catalog(tmp_path / "split.001", split)
+    assert s1.status is s2.status is RunStatus.COMPLETE
+    assert s2.media_format == "split" and s1.media_format == "raw"
+    assert native.entries == split.entries
+
+    from forensics.cataloging.tsk import MediaImage, tsk_image
+    from forensics.media import open_media
+
+    with open_media(image) as reader:
+        assert not isinstance(tsk_image(reader), MediaImage)
+    with open_media(tmp_path / "split.001") as reader:
+        assert isinstance(tsk_image(reader), MediaImage)
+
+
+class _SlowSink(CatalogSink):
+    """Takes its time with every batch, as a busy database would."""
+
+    def __init__(self) -> None:
+        self.entries: list[EntryRecord] = []
+
+    def entry(self, record: EntryRecord) -> None:
+        if len(self.entries) % 20 == 0:
+            threading.Event().wait(0.005)
+        self.entries.append(record)
+
+
+def test_a_slow_sink_gets_every_record_in_order(ext4_image) -> None:
+    image, _key = ext4_image
+    fast, slow = ListSink(), _SlowSink()
+    run_catalog(image, fast, options=CatalogOptions(detect_types=False))
+    summary = run_catalog(image, slow, options=CatalogOptions(detect_types=False))
+    assert summary.status is RunStatus.COMPLETE
+    assert slow.entries == fast.entries
