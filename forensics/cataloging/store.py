@@ -35,6 +35,11 @@ BATCH_ROWS = 5000
 BULK_CACHE_KIB = 64 << 10
 """SQLite page cache while a batch is written (the default is 2 MiB)."""
 _SQLITE_DEFAULT_CACHE = -2000
+BULK_CHECKPOINT_PAGES = 1 << 16
+"""Write-ahead log pages (4 KiB) before a batch commit copies them into the database
+file: batches are not checkpointed one by one (each checkpoint syncs the file); the
+commit that ends the run does it once."""
+_SQLITE_DEFAULT_CHECKPOINT = 1000
 ENTRY_COLUMNS = (
     "run_id", "file_system_id", "path", "path_raw", "name", "meta_addr", "meta_seq", "stream",
     "entry_type", "size", "allocated", "orphan", "mtime_ns", "atime_ns", "ctime_ns",
@@ -49,7 +54,7 @@ def _ns(value: Any) -> int | None:
     ns = value[0] * 1_000_000_000 + value[1]
     # BIGINT holds about +-292 years around 1970 in nanoseconds; beyond that keep None
     # rather than a wrong value (the JSONL output still carries the raw seconds).
-    return ns if -(2**63) <= ns < 2**63 else None
+    return ns if _I64_MIN <= ns <= _I64_MAX else None
 
 
 def _safe(text: str | None) -> str | None:
@@ -59,12 +64,8 @@ def _safe(text: str | None) -> str | None:
     return escape_for_display(text)
 
 
-def _int32(value: int | None) -> int | None:
-    return value if value is not None and -(2**31) <= value < 2**31 else None
-
-
-def _int64(value: int | None) -> int | None:
-    return value if value is not None and -(2**63) <= value < 2**63 else None
+_I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
 
 class CatalogStore(CatalogSink):
@@ -120,37 +121,41 @@ class CatalogStore(CatalogSink):
             self._fs_ids[record.index] = int(result.inserted_primary_key[0])
 
     def entry(self, record: EntryRecord) -> None:
-        path_raw = record.path_raw
-        mime = record.mime_type
+        (fs_index, _offset, path, path_raw, name, _name_raw, stream, meta_addr, meta_seq,
+         _attr_type, _attr_id, name_type, meta_type, size, allocated, _meta_alloc, orphan,
+         mtime, atime, ctime, crtime, mode, uid, gid, md5, sha256, _bytes_hashed, mime, desc,
+         mismatch, known, notable, hash_set, error) = record
+        # Written out rather than through helpers: this runs once per name on the media.
+        # Out-of-range integers (a hostile image can claim anything) are stored as NULL.
         self._rows.append((
             self.run_id,
-            self._fs_ids.get(record.fs_index),
-            record.path,
-            None if path_raw.decode("utf-8", "surrogateescape") == record.path else path_raw,
-            record.name,
-            _int64(record.meta_addr),
-            _int32(record.meta_seq),
-            record.stream,
-            f"{record.name_type}/{record.meta_type}",
-            _int64(record.size),
-            record.allocated,
-            record.orphan,
-            _ns(record.mtime),
-            _ns(record.atime),
-            _ns(record.ctime),
-            _ns(record.crtime),
-            _int32(record.mode),
-            _int64(record.uid),
-            _int64(record.gid),
-            record.md5,
-            record.sha256,
+            self._fs_ids.get(fs_index),
+            path,
+            None if path_raw.decode("utf-8", "surrogateescape") == path else path_raw,
+            name,
+            meta_addr if meta_addr is None or _I64_MIN <= meta_addr <= _I64_MAX else None,
+            meta_seq if meta_seq is None or _I32_MIN <= meta_seq <= _I32_MAX else None,
+            stream,
+            f"{name_type}/{meta_type}",
+            size if size is None or _I64_MIN <= size <= _I64_MAX else None,
+            allocated,
+            orphan,
+            None if mtime is None else _ns(mtime),
+            None if atime is None else _ns(atime),
+            None if ctime is None else _ns(ctime),
+            None if crtime is None else _ns(crtime),
+            mode if mode is None or _I32_MIN <= mode <= _I32_MAX else None,
+            uid if uid is None or _I64_MIN <= uid <= _I64_MAX else None,
+            gid if gid is None or _I64_MIN <= gid <= _I64_MAX else None,
+            md5,
+            sha256,
             _safe(mime[:127]) if mime else None,
-            _safe(record.mime_description),
-            record.extension_mismatch,
-            record.known,
-            record.notable,
-            self._hash_set_ids.get(record.hash_set or ""),
-            _safe(record.error),
+            None if desc is None else _safe(desc),
+            mismatch,
+            known,
+            notable,
+            None if hash_set is None else self._hash_set_ids.get(hash_set),
+            None if error is None else _safe(error),
         ))
         if len(self._rows) >= BATCH_ROWS:
             self.flush()
@@ -174,6 +179,7 @@ class CatalogStore(CatalogSink):
                 conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
                 # a larger page cache for the batch: the hash indexes take random keys
                 conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
                 conn.commit()  # ends the autobegun (empty) transaction
             try:
                 with conn.begin():
@@ -187,6 +193,7 @@ class CatalogStore(CatalogSink):
                         conn.rollback()
                     conn.exec_driver_sql("PRAGMA synchronous=FULL")
                     conn.exec_driver_sql(f"PRAGMA cache_size={_SQLITE_DEFAULT_CACHE}")
+                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={_SQLITE_DEFAULT_CHECKPOINT}")
                     conn.commit()
         self.stored += len(self._rows)
         self._rows = []
