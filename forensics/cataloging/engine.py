@@ -200,8 +200,13 @@ def _collect(proc: WorkerProcess, sink: CatalogSink, summary: CatalogSummary,
         last_progress = time.monotonic()
         kind = message[0]
         if kind == "records":
+            entry = sink.entry
             for rkind, record in _decode_batch(message):
-                _dispatch(sink, summary, rkind, record)
+                if rkind == "entry":  # nearly every record: no call through _dispatch
+                    summary.entry_count += 1
+                    entry(record)
+                else:
+                    _dispatch(sink, summary, rkind, record)
             progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
         elif kind == "beat":
             progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))

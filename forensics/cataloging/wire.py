@@ -161,6 +161,8 @@ def from_wire(kind: str, values: Any) -> Any:
     Raises:
         WireError: unknown kind, wrong field count or a field of the wrong type.
     """
+    if kind == "entry" and type(values) is list and _E_REQUIRED <= len(values) <= _E_COUNT:
+        return _entry_from_wire(values)
     codec = _CODECS.get(kind)
     if (codec is None or type(values) is not list
             or not codec.required <= len(values) <= len(codec.allowed)):
@@ -177,6 +179,39 @@ def from_wire(kind: str, values: Any) -> Any:
     if codec.is_tuple:
         return _new_tuple(codec.cls, values)
     return codec.cls(*values)
+
+
+_E_REQUIRED, _E_COUNT = _ENTRY.required, len(_ENTRY.names)
+_E_ALLOWED = _ENTRY.allowed
+_E_PADDING = {n: list(_ENTRY.defaults[n:]) for n in range(_E_REQUIRED, _E_COUNT + 1)}
+_INT = int
+
+
+def _entry_from_wire(values: list[Any]) -> EntryRecord:
+    """:func:`from_wire` for entries, written out (the parent decodes one per name)."""
+    if not all(map(frozenset.__contains__, _E_ALLOWED, map(type, values))):
+        bad = next(name for name, ok, v in zip(_ENTRY.names, _E_ALLOWED, values, strict=False)
+                   if type(v) not in ok)
+        raise WireError(f"entry.{bad} has the wrong type")
+    if len(values) < _E_COUNT:
+        values = values + _E_PADDING[len(values)]  # else ``values`` is decoded in place
+    try:
+        raw = values[_E_PATH_RAW]
+        values[_E_PATH_RAW] = values[_E_PATH].encode("utf-8") if raw is None \
+            else raw.encode("latin-1")
+        raw = values[_E_NAME_RAW]
+        values[_E_NAME_RAW] = values[_E_NAME].encode("utf-8") if raw is None \
+            else raw.encode("latin-1")
+    except UnicodeError as exc:
+        raise WireError("entry: a name is not valid text") from exc
+    for i in _E_TIMES:
+        v = values[i]
+        if v is not None:
+            if len(v) != 3 or type(v[0]) is not _INT or type(v[1]) is not _INT \
+                    or type(v[2]) is not _INT:
+                raise WireError("a timestamp is malformed")
+            values[i] = _new_tuple(Timestamp, v)
+    return _new_tuple(EntryRecord, values)
 
 
 def _decode_fields(codec: _Codec, kind: str, values: list[Any]) -> None:
