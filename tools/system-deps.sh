@@ -17,7 +17,7 @@ RUN_PKGS=(
 TEST_PKGS=(
   postgresql                                  # throwaway server for the PostgreSQL test run
   dc3dd hashdeep                              # independent tools compared in tests and benchmarks
-  mtools dosfstools e2fsprogs fdisk ntfs-3g exfatprogs  # test/practice image builder (no mounting)
+  mtools dosfstools e2fsprogs fdisk ntfs-3g exfatprogs xorriso  # test/practice image builder
   qpdf poppler-utils                          # bundle checks: qpdf --check, pdftoppm page renders
 )
 

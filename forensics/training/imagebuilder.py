@@ -1,14 +1,19 @@
 """Build practice disk images with a known answer key, from a seed.
 
 Uses Debian tools and never mounts anything: ``mke2fs -d`` + ``debugfs`` for
-ext4, ``mkfs.vfat`` + mtools for FAT, ``mkntfs`` + ``ntfscp`` for NTFS and
-``sfdisk`` for an MBR partition table. The same spec and seed always give the
-same files, names, contents and answer key (the image bytes can differ in
-file-system housekeeping such as directory times).
+ext4, ``mkfs.vfat`` + mtools for FAT, ``mkntfs`` + ``ntfscp`` for NTFS,
+``xorriso -as mkisofs`` for ISO 9660 and ``sfdisk`` for an MBR partition table.
+The same spec and seed always give the same files, names, contents and answer
+key (the image bytes can differ in file-system housekeeping such as directory
+times).
 
 NTFS limits: without mounting there is no tool that creates folders or deletes
 files in an NTFS image, so NTFS images hold files in the root only (with
 named data streams), and no deleted files.
+
+ISO 9660 is write-once media: it has no deleted files. Names are kept in Rock
+Ridge and Joliet; Joliet stores UTF-16, so names that are not valid UTF-8 are
+not generated for it.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import time
 import uuid
 import zlib
 from dataclasses import asdict, dataclass, field
@@ -29,16 +35,17 @@ from typing import Any
 
 from forensics.errors import BackEndError, UserInputError
 
-FS_TYPES = ("ext4", "fat16", "fat32", "ntfs")
+FS_TYPES = ("ext4", "fat16", "fat32", "ntfs", "iso9660")
 _WORDS = ["report", "invoice", "notes", "photo", "budget", "minutes", "draft", "scan",
           "letter", "contract", "summary", "backup", "archive", "list", "plan", "memo"]
 _NON_ASCII_WORDS = ["résumé", "Übersicht", "данные", "日本語", "ملف", "naïve", "Ελληνικά",
                     "προσφορά", "niño", "façade", "Zürich", "год"]
 _DIR_WORDS = ["Documents", "Pictures", "Accounts", "Projects", "old", "misc", "2023",
               "Private", "Downloads", "Archive"]
-_PARTITION_TYPES = {"ext4": "83", "fat16": "e", "fat32": "c", "ntfs": "7"}
+_PARTITION_TYPES = {"ext4": "83", "fat16": "e", "fat32": "c", "ntfs": "7", "iso9660": "96"}
 _TOOLS = {"ext4": ("mke2fs", "debugfs"), "fat16": ("mkfs.vfat", "mcopy", "mdel"),
-          "fat32": ("mkfs.vfat", "mcopy", "mdel"), "ntfs": ("mkntfs", "ntfscp")}
+          "fat32": ("mkfs.vfat", "mcopy", "mdel"), "ntfs": ("mkntfs", "ntfscp"),
+          "iso9660": ("xorriso",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +54,9 @@ class TrainingSpec:
 
     Attributes:
         seed: makes every choice reproducible.
-        fs_type: ext4, fat16, fat32 or ntfs.
+        fs_type: ext4, fat16, fat32, ntfs or iso9660.
         files: regular files to create (including disguised and deleted ones).
-        deleted: how many of them to delete afterwards (not on NTFS).
+        deleted: how many of them to delete afterwards (not on NTFS; must be 0 on ISO 9660).
         disguised: files whose content type contradicts their extension (a JPEG named .txt).
         max_depth: deepest folder level (NTFS: always 0).
         non_ascii: use names in several scripts.
@@ -199,6 +206,8 @@ def plan_files(spec: TrainingSpec) -> tuple[list[bytes], list[PlannedFile]]:
         raise UserInputError(f"file system must be one of {', '.join(FS_TYPES)}")
     if spec.deleted + spec.disguised > spec.files:
         raise UserInputError("deleted + disguised files cannot exceed the number of files")
+    if spec.fs_type == "iso9660" and spec.deleted:
+        raise UserInputError("ISO 9660 is write-once media: deleted must be 0")
     rng = random.Random(spec.seed)  # noqa: S311 - reproducible exercises, not secrets
     flat = spec.fs_type == "ntfs"
     dirs: list[bytes] = [b""]
@@ -327,6 +336,8 @@ def build_image(spec: TrainingSpec, out_path: str | os.PathLike[str]) -> AnswerK
             _build_ext4(spec, stage, fs_img, size, files, len(dirs), rng, notes)
         elif spec.fs_type in ("fat16", "fat32"):
             _build_fat(spec, stage, fs_img, size, files, rng)
+        elif spec.fs_type == "iso9660":
+            _build_iso(spec, stage, fs_img, mtime)
         else:
             _build_ntfs(spec, stage, fs_img, size, files, rng, notes)
         offset = 0
@@ -419,6 +430,16 @@ def _build_ntfs(spec: TrainingSpec, stage: Path, img: Path, size: int,
             _run(["ntfscp", "-f", "-N", stream.decode(), str(img), str(src), host.decode()])
     notes.append("NTFS images are built without mounting: files are in the root folder only "
                  "and none is deleted")
+
+
+def _build_iso(spec: TrainingSpec, stage: Path, img: Path, mtime: int) -> None:
+    # -r: Rock Ridge with owner 0:0 and read-only modes whatever the staging umask;
+    # fixed dates everywhere (volume descriptors, file records) give the same bytes per seed
+    stamp = time.strftime("%Y%m%d%H%M%S00", time.gmtime(mtime))
+    _run(["xorriso", "-as", "mkisofs", "-quiet", "-r", "-J", "-joliet-long", "-V", "TRAINING",
+          f"--modification-date={stamp}", "--set_all_file_dates", stamp,
+          "-o", str(img), str(stage)],
+         env={"SOURCE_DATE_EPOCH": str(mtime), "TZ": "UTC"})
 
 
 def _partition(spec: TrainingSpec, fs_img: Path, out: Path, offset: int) -> None:

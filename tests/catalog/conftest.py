@@ -45,3 +45,16 @@ def ntfs_image(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, AnswerKe
     key = build_image(TrainingSpec(seed=3, fs_type="ntfs", files=12, deleted=0, disguised=2,
                                    streams=2), path)
     return path, key
+
+
+ISO_SPEC = TrainingSpec(seed=17, fs_type="iso9660", files=40, deleted=0, disguised=4,
+                        max_depth=3)
+
+
+@pytest.fixture(scope="session")
+def iso_image(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, AnswerKey]:
+    """ISO 9660 (Rock Ridge + Joliet) with nested folders, non-ASCII names and disguised files."""
+    if not _tools_present("xorriso"):
+        pytest.skip("xorriso not installed")
+    path = tmp_path_factory.mktemp("img") / "practice.iso"
+    return path, build_image(ISO_SPEC, path)
