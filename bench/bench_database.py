@@ -17,6 +17,7 @@ from sqlalchemy import func, insert, select
 
 from bench.common import peak_rss_mb, write_table
 from forensics.database import open_database
+from forensics.database.hashkey import hash_key
 from forensics.database.models import Case, CatalogRun, Exhibit, FileEntry
 
 BATCH = 20_000
@@ -38,6 +39,8 @@ def _rows(run_id: int, start: int, count: int) -> list[dict]:
                 "mtime_ns": 1_600_000_000_000_000_000 + i,
                 "md5": digest[:32],
                 "sha256": digest,
+                "md5_key": hash_key(digest[:32]),
+                "sha256_key": hash_key(digest),
                 "mime_type": "application/pdf" if i % 5 == 0 else "text/plain",
                 "notable": i % 10_000 == 0,
             }
@@ -73,7 +76,8 @@ def run(rows: int) -> list[list[str]]:
         timings = []
         with db.session() as s:
             for label, stmt in (
-                ("lookup by SHA-256", select(FileEntry.path).where(FileEntry.sha256 == probe)),
+                ("lookup by SHA-256", select(FileEntry.path).where(
+                    FileEntry.sha256_key == hash_key(probe), FileEntry.sha256 == probe)),
                 (
                     "path prefix (first 500)",
                     select(FileEntry.path)

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 
 from forensics.cataloging.export import ExportItem
 from forensics.database.enums import CatalogStatus
+from forensics.database.hashkey import hash_key
 from forensics.database.models import CatalogRun, FileEntry, FileSystem
 from forensics.errors import NotFoundError
 
@@ -35,6 +36,29 @@ def latest_listing(session: Any, exhibit_id: int) -> CatalogRun:
         if run is not None:
             return run
     raise NotFoundError("this exhibit has no complete catalog; run sealbag catalog first")
+
+
+def entries_with_hash(session: Any, digest: str, *, run_id: int | None = None,
+                      limit: int | None = None) -> list[FileEntry]:
+    """Stored entries whose MD5 (32 hex digits) or SHA-256 (64) is ``digest``, in id order.
+
+    Uses the integer lookup key's index, then compares the whole digest.
+
+    Raises:
+        ValueError: ``digest`` is not an MD5 or SHA-256 in hex.
+    """
+    text = digest.strip().lower()
+    if len(text) not in (32, 64) or any(c not in "0123456789abcdef" for c in text):
+        raise ValueError("give an MD5 (32 hex digits) or SHA-256 (64 hex digits)")
+    key_column, column = ((FileEntry.md5_key, FileEntry.md5) if len(text) == 32
+                          else (FileEntry.sha256_key, FileEntry.sha256))
+    stmt = select(FileEntry).where(key_column == hash_key(text), column == text)
+    if run_id is not None:
+        stmt = stmt.where(FileEntry.run_id == run_id)
+    stmt = stmt.order_by(FileEntry.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt).all())
 
 
 def export_items(session: Any, run_id: int, *, paths: tuple[str, ...] = (),

@@ -43,8 +43,8 @@ _SQLITE_DEFAULT_CHECKPOINT = 1000
 ENTRY_COLUMNS = (
     "run_id", "file_system_id", "path", "path_raw", "name", "meta_addr", "meta_seq", "stream",
     "entry_type", "size", "allocated", "orphan", "mtime_ns", "atime_ns", "ctime_ns",
-    "crtime_ns", "mode", "uid", "gid", "md5", "sha256", "mime_type", "mime_description",
-    "extension_mismatch", "known", "notable", "hash_set_id", "error",
+    "crtime_ns", "mode", "uid", "gid", "md5", "sha256", "md5_key", "sha256_key", "mime_type",
+    "mime_description", "extension_mismatch", "known", "notable", "hash_set_id", "error",
 )
 
 
@@ -64,6 +64,7 @@ def _safe(text: str | None) -> str | None:
     return escape_for_display(text)
 
 
+_KEY_OFFSET = 1 << 63
 _I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
@@ -149,6 +150,8 @@ class CatalogStore(CatalogSink):
             gid if gid is None or _I64_MIN <= gid <= _I64_MAX else None,
             md5,
             sha256,
+            None if md5 is None else int(md5[:16], 16) - _KEY_OFFSET,  # hash_key(), inlined
+            None if sha256 is None else int(sha256[:16], 16) - _KEY_OFFSET,
             _safe(mime[:127]) if mime else None,
             None if desc is None else _safe(desc),
             mismatch,

@@ -11,6 +11,7 @@ is not trusted.
 from __future__ import annotations
 
 import dataclasses
+import re
 from operator import attrgetter
 from typing import Any
 
@@ -185,6 +186,9 @@ _E_REQUIRED, _E_COUNT = _ENTRY.required, len(_ENTRY.names)
 _E_ALLOWED = _ENTRY.allowed
 _E_PADDING = {n: list(_ENTRY.defaults[n:]) for n in range(_E_REQUIRED, _E_COUNT + 1)}
 _INT = int
+_E_MD5, _E_SHA256 = EntryRecord._fields.index("md5"), EntryRecord._fields.index("sha256")
+_MD5_HEX = re.compile("[0-9a-f]{32}").fullmatch
+_SHA256_HEX = re.compile("[0-9a-f]{64}").fullmatch
 
 
 def _entry_from_wire(values: list[Any]) -> EntryRecord:
@@ -211,6 +215,10 @@ def _entry_from_wire(values: list[Any]) -> EntryRecord:
                     or type(v[2]) is not _INT:
                 raise WireError("a timestamp is malformed")
             values[i] = _new_tuple(Timestamp, v)
+    md5, sha256 = values[_E_MD5], values[_E_SHA256]
+    if (md5 is not None and not _MD5_HEX(md5)) or (sha256 is not None
+                                                    and not _SHA256_HEX(sha256)):
+        raise WireError("entry: a digest is not lower-case hex of the right length")
     return _new_tuple(EntryRecord, values)
 
 

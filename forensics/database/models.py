@@ -55,6 +55,7 @@ from forensics.database.enums import (
     StoredFileKind,
     VerificationResult,
 )
+from forensics.database.hashkey import hash_key
 
 
 class Case(Base):
@@ -287,14 +288,23 @@ class FileSystem(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
+def _key_of(column: str) -> Any:
+    """Column default: the lookup key of the digest inserted in ``column``."""
+
+    def default(context: Any) -> int | None:
+        return hash_key(context.get_current_parameters().get(column))
+
+    return default
+
+
 class FileEntry(Base):
     """One name (allocated or deleted) or named stream found in a file system."""
 
     __tablename__ = "file_entry"
     __table_args__ = (
         Index("ix_file_entry_run_path", "run_id", "path"),
-        Index("ix_file_entry_sha256", "sha256"),
-        Index("ix_file_entry_md5", "md5"),
+        Index("ix_file_entry_sha256_key", "sha256_key"),
+        Index("ix_file_entry_md5_key", "md5_key"),
         Index("ix_file_entry_run_mime", "run_id", "mime_type"),
         Index("ix_file_entry_run_flags", "run_id", "notable", "known", "extension_mismatch"),
     )
@@ -323,6 +333,9 @@ class FileEntry(Base):
     gid: Mapped[int | None] = mapped_column(BigInteger)
     md5: Mapped[md5_hex | None]
     sha256: Mapped[sha256_hex | None]
+    # lookups go through these (see forensics.database.hashkey), then compare the digest
+    md5_key: Mapped[int | None] = mapped_column(BigInteger, default=_key_of("md5"))
+    sha256_key: Mapped[int | None] = mapped_column(BigInteger, default=_key_of("sha256"))
     mime_type: Mapped[str | None] = mapped_column(String(127))
     mime_description: Mapped[str | None] = mapped_column(Text)
     extension_mismatch: Mapped[bool] = mapped_column(Boolean, default=False)
