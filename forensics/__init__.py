@@ -4,9 +4,17 @@ This package never imports Qt; every long job is a plain function with a
 progress callback and a cancel token (see :mod:`forensics.progress`).
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("sealbag")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    # Looked up on first use: reading the installed metadata costs a worker process
+    # that only parses an image about 30 ms at every start.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("sealbag")
+        except PackageNotFoundError:  # running from a source tree without install
+            return "0.1.0"
+    raise AttributeError(f"module 'forensics' has no attribute {name!r}")

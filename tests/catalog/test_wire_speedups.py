@@ -142,3 +142,28 @@ def test_a_slow_sink_gets_every_record_in_order(ext4_image) -> None:
     summary = run_catalog(image, slow, options=CatalogOptions(detect_types=False))
     assert summary.status is RunStatus.COMPLETE
     assert slow.entries == fast.entries
+
+
+def test_the_worker_starts_without_the_engine_or_the_database() -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys, forensics.cataloging.worker, forensics.cataloging.tsk; "
+            "print(sorted(m for m in ('forensics.cataloging.engine', 'sqlalchemy') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(root)}, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_the_package_names_load_on_first_use() -> None:
+    import forensics
+    import forensics.cataloging as cataloging
+
+    assert {getattr(cataloging, name).__name__ for name in cataloging.__all__} == set(
+        cataloging.__all__)
+    assert isinstance(forensics.__version__, str) and forensics.__version__
+    with pytest.raises(AttributeError):
+        _ = cataloging.no_such_name
