@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forensics.cataloging.content import extension_mismatch
 from forensics.errors import BackEndError, UserInputError
 
 FS_TYPES = ("ext4", "fat16", "fat32", "ntfs", "iso9660")
@@ -112,6 +113,9 @@ class PlannedFile:
             "sha256": hashlib.sha256(self.content).hexdigest(),
             "true_type": self.true_type,
             "disguised": self.disguised,
+            # a disguise an extension check can see: the extension promises another type
+            # (".txt" holding a JPEG), rather than none at all (".dat")
+            "extension_contradicts_content": extension_mismatch(self.path, self.true_type),
             "stream": self.stream_of is not None,
         }
 

@@ -48,9 +48,11 @@ def test_disguised_files_are_flagged(iso_image, iso_catalog) -> None:
     _summary, sink = iso_catalog
     disguised = {bytes.fromhex(f["path_raw_hex"]) for f in key.files if f["disguised"]}
     assert len(disguised) == ISO_SPEC.disguised
-    # ".dat" promises no content type, so the catalog never flags it; every other
-    # disguise extension the builder uses (txt, doc, dll, csv) makes a checkable claim
-    claims = {p for p in disguised if not p.endswith(b".dat")}
+    # ".dat" promises no content type, so the catalog never flags it; the answer key
+    # says which disguises an extension check can see
+    claims = {bytes.fromhex(f["path_raw_hex"]) for f in key.files
+              if f["disguised"] and f["extension_contradicts_content"]}
+    assert claims == {p for p in disguised if not p.endswith(b".dat")}
     flagged = {e.path_raw for e in sink.entries if e.extension_mismatch}
     assert len(claims) >= 2
     assert flagged == claims

@@ -67,7 +67,8 @@ def test_directory_loop_is_listed_once_and_noted(ext4_catalog) -> None:
 def test_disguised_files_are_flagged(ext4_image, ext4_catalog) -> None:
     _image, key = ext4_image
     _summary, sink = ext4_catalog
-    disguised = {bytes.fromhex(f["path_raw_hex"]) for f in key.files if f["disguised"]}
+    disguised = {bytes.fromhex(f["path_raw_hex"]) for f in key.files
+                 if f["disguised"] and f["extension_contradicts_content"]}
     flagged = {e.path_raw for e in sink.entries if e.extension_mismatch}
     assert disguised and disguised <= flagged
     # and nothing honest is flagged
