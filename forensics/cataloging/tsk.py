@@ -152,11 +152,22 @@ def _fs_type_name(ftype: int) -> str:
     return _FS_TYPE_NAMES.get(ftype, f"tsk-0x{ftype:x}")
 
 
-def _ts(sec: int, nano: int, resolution: int) -> Timestamp | None:
-    """A timestamp, or None for TSK's "not set" (0 seconds, 0 nanoseconds)."""
+def _ts(sec: int, nano: int, resolution: int) -> tuple[int, int, int] | None:
+    """``(seconds, nanoseconds, resolution)``, or None for TSK's "not set" (0, 0)."""
     if not sec and not nano:
         return None
-    return _new_tuple(Timestamp, (int(sec), int(nano or 0), resolution))
+    return (int(sec), int(nano or 0), resolution)
+
+
+_TIME_SLOTS = tuple(_FIELD[n] for n in ("mtime", "atime", "ctime", "crtime"))
+
+
+def entry_record(fields: list[Any]) -> EntryRecord:
+    """A finished entry's field list (EntryRecord order, times as plain tuples) as a record."""
+    for i in _TIME_SLOTS:
+        if fields[i] is not None:
+            fields[i] = _new_tuple(Timestamp, fields[i])
+    return _new_tuple(EntryRecord, fields)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -173,12 +184,17 @@ class ImageScanner:
         emit: receives each record as it is found.
         options: what to compute per file.
         heartbeat: called often (between files and chunks) so a watchdog sees progress.
+        entry_out: turns a finished entry's field list into what is emitted: an
+            :class:`EntryRecord` by default; the worker process passes the wire encoder,
+            so no record is built only to be taken apart again.
     """
 
     def __init__(self, reader: MediaReader, emit: Emit, options: WalkOptions,
-                 heartbeat: Callable[[int, int], None]) -> None:
+                 heartbeat: Callable[[int, int], None],
+                 entry_out: Callable[[list[Any]], Any] = entry_record) -> None:
         self._reader = reader
         self._emit = emit
+        self._entry_out = entry_out
         self._opt = options
         self._beat = heartbeat
         self._img = tsk_image(reader)
@@ -211,7 +227,7 @@ class ImageScanner:
         if head is not None and self._type_pool is not None and self._types is not None:
             future = self._type_pool.submit(self._types.detect, head)
         elif not self._pending:  # nothing waits for libmagic: no queue needed
-            self._emit("entry", _new_tuple(EntryRecord, fields))
+            self._emit("entry", self._entry_out(fields))
             return
         self._pending.append((fields, future))
         self._drain(MAX_PENDING // 2 if len(self._pending) > MAX_PENDING else None)
@@ -231,7 +247,7 @@ class ImageScanner:
                 fields[_I_MISMATCH] = (fields[_I_STREAM] is None
                                        and extension_mismatch(fields[_I_NAME], mime))
             pending.popleft()
-            self._emit("entry", _new_tuple(EntryRecord, fields))
+            self._emit("entry", self._entry_out(fields))
 
     def _scan(self) -> str | None:
         try:

@@ -125,25 +125,32 @@ _E_LISTED = EntryRecord._fields.index("md5")
 
 
 def _entry_to_wire(record: EntryRecord) -> list[Any]:
-    """:func:`to_wire` for entries, written out: the worker sends one per name."""
     values = list(record)
+    for i in _E_TIMES:
+        if values[i] is not None:
+            values[i] = tuple(values[i])  # a plain tuple: the JSON encoder writes it natively
+    return entry_fields_to_wire(values)
+
+
+def entry_fields_to_wire(values: list[Any]) -> list[Any]:
+    """:func:`to_wire` for an entry still being built as a field list (EntryRecord order,
+    times as plain tuples): the worker's walk hands its lists straight to this."""
     raw = values[_E_PATH_RAW]
     values[_E_PATH_RAW] = None if raw == _utf8_or_none(values[_E_PATH]) \
         else raw.decode("latin-1")
     raw = values[_E_NAME_RAW]
     values[_E_NAME_RAW] = None if raw == _utf8_or_none(values[_E_NAME]) \
         else raw.decode("latin-1")
-    for i in _E_TIMES:
-        if values[i] is not None:
-            values[i] = tuple(values[i])  # a plain tuple: the JSON encoder writes it natively
-    # the common shapes first (listed only; hashed but not typed), then field by field
     for cut in (_E_LISTED, _E_HASHED):
         if values[cut:] == _ENTRY_DEFAULT_TAIL[cut]:
-            return values[:cut]
+            del values[cut:]
+            return values
     for i, tail in _E_TAILS:
         if values[i] != tail[0] or type(values[i]) is not type(tail[0]):
-            return values[:i + 1]
-    return values[:_ENTRY.required]
+            del values[i + 1:]
+            return values
+    del values[_ENTRY.required:]
+    return values
 
 
 def _utf8_or_none(text: str) -> bytes | None:
