@@ -59,6 +59,10 @@ class _JsonlSink(CatalogSink):
         if self._inner:
             self._inner.gap(record)
 
+    def idle(self) -> None:
+        if self._inner:
+            self._inner.idle()
+
 
 class _CountSink(CatalogSink):
     def __init__(self, inner: CatalogSink | None) -> None:
@@ -87,6 +91,10 @@ class _CountSink(CatalogSink):
     def gap(self, record: Gap) -> None:
         if self._inner:
             self._inner.gap(record)
+
+    def idle(self) -> None:
+        if self._inner:
+            self._inner.idle()
 
 
 def _open_db(db_url: str | None) -> Any:

@@ -89,6 +89,9 @@ class CatalogSink:
     def gap(self, record: Gap) -> None:
         """Something that could not be read."""
 
+    def idle(self) -> None:
+        """Nothing new has arrived yet; a sink may use the pause (the store writes)."""
+
 
 @dataclass
 class ListSink(CatalogSink):
@@ -185,7 +188,10 @@ def _collect(proc: WorkerProcess, sink: CatalogSink, summary: CatalogSummary,
                              "corrupt or the storage unresponsive")
             return False
         try:
-            message = proc.receive(0.2)
+            message = proc.receive(0)
+            if message is None:  # the worker is busy: let the sink use the pause
+                sink.idle()
+                message = proc.receive(0.2)
         except WorkerGone:
             summary.error = (f"catalog failed: {proc.death_message()}; nothing after the "
                              "last stored entry was catalogued")

@@ -109,7 +109,7 @@ class WorkerProcess:
             ValueError: the message is not valid JSON or not a list.
         """
         try:
-            raw = self._frames.get(timeout=timeout)
+            raw = self._frames.get(timeout=timeout) if timeout > 0 else self._frames.get_nowait()
         except queue.Empty:
             return None
         if isinstance(raw, BaseException):

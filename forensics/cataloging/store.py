@@ -10,6 +10,7 @@ entries are deleted: no half catalog can be mistaken for a listing.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -34,12 +35,12 @@ from forensics.textsafe import escape_for_display
 BATCH_ROWS = 5000
 BULK_CACHE_KIB = 64 << 10
 """SQLite page cache while a batch is written (the default is 2 MiB)."""
-_SQLITE_DEFAULT_CACHE = -2000
 BULK_CHECKPOINT_PAGES = 1 << 16
 """Write-ahead log pages (4 KiB) before a batch commit copies them into the database
 file: batches are not checkpointed one by one (each checkpoint syncs the file); the
 commit that ends the run does it once."""
-_SQLITE_DEFAULT_CHECKPOINT = 1000
+IDLE_FLUSH_ROWS = 2000
+"""Rows buffered before a pause in the worker's output is used to write them."""
 ENTRY_COLUMNS = (
     "run_id", "file_system_id", "path", "path_raw", "name", "meta_addr", "meta_seq", "stream",
     "entry_type", "size", "allocated", "orphan", "mtime_ns", "atime_ns", "ctime_ns",
@@ -69,6 +70,51 @@ _I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
 
+class _BulkConnection:
+    """The connection a run's batches are written on, opened on first use.
+
+    On SQLite, batches are committed without an fsync (WAL mode: a power cut can
+    lose the last batches but never corrupts the database). That is safe because a
+    run only becomes complete in :meth:`CatalogStore.finish`, in a transaction with
+    ``synchronous=FULL`` on another connection, whose fsync of the write-ahead log
+    also makes every earlier batch durable (the log is written in order); a run cut
+    off before that stays ``running`` and is never mistaken for a listing. The
+    connection also gets a larger page cache (the hash keys land on random pages) and
+    leaves checkpointing to that final commit. Because of these settings it is never
+    handed back to the pool: :meth:`close` (or garbage collection) discards it.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._conn: Any = None
+        self._finalizer: weakref.finalize | None = None
+
+    def connection(self) -> Any:
+        if self._conn is None:
+            conn = self._db.engine.connect()
+            if conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
+                conn.commit()  # ends the autobegun (empty) transaction
+            self._conn = conn
+            self._finalizer = weakref.finalize(self, _discard, conn)
+        return self._conn
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        self._conn = self._finalizer = None
+
+
+def _discard(conn: Any) -> None:
+    """Close a connection for good (its settings must not reach another user)."""
+    try:
+        conn.invalidate()
+    finally:
+        conn.close()
+
+
 class CatalogStore(CatalogSink):
     """A sink that writes one catalog run to the database.
 
@@ -90,6 +136,7 @@ class CatalogStore(CatalogSink):
         self._vol_ids: dict[int, int] = {}
         self._rows: list[tuple[Any, ...]] = []
         self._insert_sql: tuple[str, bool] | None = None
+        self._bulk = _BulkConnection(db)
         self._hash_set_ids = hash_set_ids or {}
         self.stored = 0
         with db.engine.begin() as conn:
@@ -170,36 +217,20 @@ class CatalogStore(CatalogSink):
         """Write the buffered entries in one transaction."""
         if not self._rows:
             return
-        with self._db.engine.connect() as conn:
-            relaxed = conn.dialect.name == "sqlite"
-            if relaxed:
-                # Batches are committed without an fsync (WAL mode: a power cut can lose
-                # the last batches but never corrupts the database). That is safe here
-                # because the run only becomes complete in finish(), in a transaction with
-                # synchronous=FULL, whose fsync of the write-ahead log also makes every
-                # earlier batch durable (the log is written in order). A run cut off before
-                # that stays 'running' and is never mistaken for a listing.
-                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                # a larger page cache for the batch: the hash indexes take random keys
-                conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
-                conn.commit()  # ends the autobegun (empty) transaction
-            try:
-                with conn.begin():
-                    sql, positional = self._compiled(conn)
-                    params = self._rows if positional else [
-                        dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self._rows]
-                    conn.exec_driver_sql(sql, params)  # one executemany per batch
-            finally:
-                if relaxed:  # the pooled connection goes back as every other one is
-                    if conn.in_transaction():
-                        conn.rollback()
-                    conn.exec_driver_sql("PRAGMA synchronous=FULL")
-                    conn.exec_driver_sql(f"PRAGMA cache_size={_SQLITE_DEFAULT_CACHE}")
-                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={_SQLITE_DEFAULT_CHECKPOINT}")
-                    conn.commit()
+        conn = self._bulk.connection()
+        with conn.begin():
+            sql, positional = self._compiled(conn)
+            params = self._rows if positional else [
+                dict(zip(ENTRY_COLUMNS, row, strict=True)) for row in self._rows]
+            conn.exec_driver_sql(sql, params)  # one executemany per batch
         self.stored += len(self._rows)
         self._rows = []
+
+    def idle(self) -> None:
+        """The worker has nothing new yet: write what is buffered meanwhile, so little is
+        left to write when the walk ends."""
+        if len(self._rows) >= IDLE_FLUSH_ROWS:
+            self.flush()
 
     def _compiled(self, conn: Any) -> tuple[str, bool]:
         """The ``insert(FileEntry)`` statement compiled once for this dialect.
@@ -251,6 +282,7 @@ class CatalogStore(CatalogSink):
             except Exception:
                 self.abandon(f"storing the last batch failed; {summary.error or ''}".strip())
                 raise
+            self._bulk.close()
             values["entry_count"] = self.stored
             try:
                 with self._db.session() as session:
@@ -276,6 +308,7 @@ class CatalogStore(CatalogSink):
     def abandon(self, reason: str) -> None:
         """Mark the run failed and delete its rows (used when storing itself failed)."""
         self._rows = []
+        self._bulk.close()
         with self._db.engine.begin() as conn:
             self._delete_rows(conn)
             conn.execute(update(CatalogRun).where(CatalogRun.id == self.run_id).values(

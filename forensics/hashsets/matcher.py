@@ -70,3 +70,6 @@ class MatchingSink(CatalogSink):
 
     def gap(self, record: Gap) -> None:
         self._inner.gap(record)
+
+    def idle(self) -> None:
+        self._inner.idle()

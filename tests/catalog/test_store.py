@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from forensics.cataloging.engine import CatalogOptions, run_catalog
+from forensics.cataloging.engine import CatalogOptions, ListSink, run_catalog
 from forensics.cataloging.store import CatalogStore
 from forensics.database.enums import CatalogStatus
 from forensics.database.models import Case, CatalogRun, Exhibit, FileEntry, FileSystem, Volume
@@ -136,3 +136,56 @@ def test_what_ends_a_run_commits_with_its_status_or_not_at_all(db_with_exhibit, 
         assert s.scalars(select(AuditEntry).where(
             AuditEntry.action == "catalog.test-marker")).first() is None
     assert _count(db, FileEntry, store.run_id) == 0
+
+
+def test_the_relaxed_batch_connection_never_returns_to_the_pool(sqlite_url: str,
+                                                                 ext4_image) -> None:
+    """Batches are written with synchronous=NORMAL on a connection of their own; whether
+    the run is finished or the store is simply dropped, that connection is closed, and
+    every connection the pool hands out afterwards is fully synchronous again."""
+    import gc
+    from contextlib import ExitStack
+
+    db = open_database(sqlite_url)
+    try:
+        image, _key = ext4_image
+        sink = ListSink()
+        run_catalog(image, sink,
+                    options=CatalogOptions(detect_types=False, hash_content=False))
+        store = CatalogStore(db, str(image))
+        for record in sink.file_systems:
+            store.file_system(record)
+        for record in sink.entries[:50]:
+            store.entry(record)
+        store.flush()
+        bulk = store._bulk.connection()
+        assert bulk.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        del store, bulk
+        gc.collect()
+        with ExitStack() as stack:
+            conns = [stack.enter_context(db.engine.connect()) for _ in range(5)]
+            assert [c.exec_driver_sql("PRAGMA synchronous").scalar() for c in conns] == [2] * 5
+            assert {c.exec_driver_sql("PRAGMA cache_size").scalar() for c in conns} == {-2000}
+    finally:
+        db.close()
+
+
+def test_pauses_in_the_workers_output_reach_the_store_through_wrappers(ext4_image) -> None:
+    """The engine tells the sink when the worker has nothing new (the store writes its
+    buffered rows then); wrapping sinks pass that on."""
+    from forensics.hashsets.matcher import HashMatcher, MatchingSink
+
+    class Counting(ListSink):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pauses = 0
+
+        def idle(self) -> None:
+            self.pauses += 1
+
+    image, _key = ext4_image
+    inner = Counting()
+    summary = run_catalog(image, MatchingSink(inner, HashMatcher([])),
+                          options=CatalogOptions(detect_types=False))
+    assert summary.entry_count == len(inner.entries) > 0
+    assert inner.pauses >= 1
