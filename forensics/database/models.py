@@ -303,6 +303,7 @@ class FileEntry(Base):
     __tablename__ = "file_entry"
     __table_args__ = (
         Index("ix_file_entry_run_path", "run_id", "path"),
+        Index("ix_file_entry_run_id", "run_id", "id"),  # a run's entries page by page
         Index("ix_file_entry_sha256_key", "sha256_key"),
         Index("ix_file_entry_md5_key", "md5_key"),
         Index("ix_file_entry_run_mime", "run_id", "mime_type"),

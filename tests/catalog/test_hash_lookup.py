@@ -113,3 +113,22 @@ def test_databases_from_before_the_keys_get_them(tmp_path) -> None:  # type: ign
         assert s.execute(select(FileEntry.sha256_key).where(FileEntry.path == "f1")).scalar() \
             is None
     db.close()
+
+
+def test_lookups_and_paging_use_indexes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The query plans, not timings: a hash lookup seeks its key's index, and a page of a
+    run's entries after a given id reads an index in id order instead of sorting the run."""
+    db = open_database(str(tmp_path / "plan.db"))
+    try:
+        with db.engine.connect() as conn:
+            def plan(sql: str) -> str:
+                rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}").all()
+                return " | ".join(str(r[-1]) for r in rows)
+
+            by_hash = plan("SELECT path FROM file_entry WHERE sha256_key = 5 AND sha256 = 'x'")
+            assert "ix_file_entry_sha256_key" in by_hash
+            page = plan("SELECT id, path FROM file_entry WHERE run_id = 1 AND id > 100 "
+                        "ORDER BY id LIMIT 500")
+            assert "ix_file_entry_run_id" in page and "TEMP B-TREE" not in page
+    finally:
+        db.close()
