@@ -93,19 +93,9 @@ def to_wire(record: Any) -> list[Any]:
         return _entry_to_wire(record)
     codec = _BY_CLASS[type(record)]
     values = list(record) if codec.is_tuple else list(codec.getter(record))
-    for raw_i, text_i in codec.raw_pairs:
-        raw = values[raw_i]
-        try:
-            same = raw == values[text_i].encode("utf-8")
-        except UnicodeEncodeError:
-            same = False
-        values[raw_i] = None if same else raw.decode("latin-1")
     for i in codec.plain_bytes:
         if values[i] is not None:
             values[i] = values[i].decode("latin-1")
-    for i in codec.time_fields:  # plain tuples: the JSON encoder writes those natively
-        if values[i] is not None:
-            values[i] = tuple(values[i])
     # trailing fields still at their defaults are left out (the decoder restores them)
     n = len(values)
     while n > codec.required and values[n - 1] == codec.defaults[n - 1] \
@@ -181,7 +171,9 @@ def from_wire(kind: str, values: Any) -> Any:
         raise WireError(f"{kind}.{bad} has the wrong type")
     values = values + list(codec.defaults[len(values):])
     try:
-        _decode_fields(codec, kind, values)
+        for i in codec.plain_bytes:  # entries (names, times, digests) took the path above
+            if values[i] is not None:
+                values[i] = values[i].encode("latin-1")
     except UnicodeError as exc:  # text that is not latin-1 where bytes were expected
         raise WireError(f"{kind}: bytes field is not latin-1 text") from exc
     if codec.is_tuple:
@@ -227,28 +219,3 @@ def _entry_from_wire(values: list[Any]) -> EntryRecord:
                                                     and not _SHA256_HEX(sha256)):
         raise WireError("entry: a digest is not lower-case hex of the right length")
     return _new_tuple(EntryRecord, values)
-
-
-def _decode_fields(codec: _Codec, kind: str, values: list[Any]) -> None:
-    # inlined (no call per field): this runs for every field of every entry
-    for raw_i, text_i in codec.raw_pairs:
-        v = values[raw_i]
-        if v is None:
-            try:
-                values[raw_i] = values[text_i].encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise WireError(f"{kind}.{codec.names[text_i]} is not valid text") from exc
-        else:
-            values[raw_i] = v.encode("latin-1")
-    for i in codec.plain_bytes:
-        v = values[i]
-        if v is not None:
-            values[i] = v.encode("latin-1")
-    for i in codec.time_fields:
-        v = values[i]
-        if v is not None:
-            if len(v) != 3 or type(v[0]) is not int or type(v[1]) is not int \
-                    or type(v[2]) is not int:
-                raise WireError("a timestamp is malformed")
-            values[i] = _new_tuple(Timestamp, v)
-
