@@ -14,7 +14,9 @@ def __getattr__(name: str) -> str:
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            return version("sealbag")
+            found = version("sealbag")
         except PackageNotFoundError:  # running from a source tree without install
-            return "0.1.0"
+            found = "0.1.0"
+        globals()["__version__"] = found  # later lookups find it directly
+        return found
     raise AttributeError(f"module 'forensics' has no attribute {name!r}")

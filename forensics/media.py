@@ -167,10 +167,20 @@ class SegmentedFileReader(_BaseReader):
     def read_at(self, offset: int, length: int) -> bytes:
         if offset < 0 or length < 0:
             raise ValueError("offset and length must be >= 0")
-        out = bytearray()
         end = min(offset + length, self.info.size)
         pos = offset
         idx = max(0, _bisect_right(self._starts, pos) - 1)
+        if idx + 1 >= len(self._starts) or end <= self._starts[idx + 1]:
+            # within one segment (nearly every read): one pread, no copies
+            if pos >= end or idx >= len(self._fds):
+                return b""
+            first = os.pread(self._fds[idx], end - pos, pos - self._starts[idx])
+            if len(first) == end - pos or not first:
+                return first
+            out = bytearray(first)
+            pos += len(first)
+        else:
+            out = bytearray()
         while pos < end and idx < len(self._fds):
             seg_start = self._starts[idx]
             seg_end = self._starts[idx + 1] if idx + 1 < len(self._starts) else self.info.size

@@ -187,17 +187,13 @@ def _collect(proc: WorkerProcess, sink: CatalogSink, summary: CatalogSummary,
                              f"{stall_timeout:g} s and was stopped; the image may be "
                              "corrupt or the storage unresponsive")
             return False
-        try:
-            message = proc.receive(0)
-            if message is None:  # the worker is busy: let the sink use the pause
-                sink.idle()
-                message = proc.receive(0.2)
-        except WorkerGone:
-            summary.error = (f"catalog failed: {proc.death_message()}; nothing after the "
-                             "last stored entry was catalogued")
-            return False
-        except ValueError:
-            summary.error = "the catalog worker sent malformed data and was stopped"
+        message = _next_message(proc, summary, 0)
+        if message is None:
+            # the worker is busy: the sink may use the pause (outside _next_message, so
+            # what the sink raises is never reported as the worker's doing)
+            sink.idle()
+            message = _next_message(proc, summary, 0.2)
+        if message is _STOPPED:
             return False
         if message is None:
             continue
@@ -225,6 +221,22 @@ def _collect(proc: WorkerProcess, sink: CatalogSink, summary: CatalogSummary,
             return False
         else:
             raise WireError(f"unknown message {str(kind)[:40]!r}")
+
+
+_STOPPED = object()
+
+
+def _next_message(proc: WorkerProcess, summary: CatalogSummary, timeout: float) -> Any:
+    """The worker's next message, None when there is none yet, or ``_STOPPED`` (with
+    ``summary.error`` set) when the worker is gone or sent something undecodable."""
+    try:
+        return proc.receive(timeout)
+    except WorkerGone:
+        summary.error = (f"catalog failed: {proc.death_message()}; nothing after the "
+                         "last stored entry was catalogued")
+    except ValueError:
+        summary.error = "the catalog worker sent malformed data and was stopped"
+    return _STOPPED
 
 
 def _apply_done(summary: CatalogSummary, message: list[Any]) -> None:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+from collections import deque
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-MAX_MESSAGE_BYTES = 256 << 20
-QUEUED_FRAMES = 16
-"""Frames read ahead from the pipe while the application is busy storing (a frame is
-at most a few hundred KiB for a catalog, 1 MiB of file content for an export)."""
+MAX_MESSAGE_BYTES = 64 << 20
+"""Largest frame accepted (a catalog batch is a few hundred KiB, an export chunk 1 MiB)."""
+READ_AHEAD_BYTES = 32 << 20
+"""Frames read ahead from the pipe while the application is busy storing, at most."""
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -67,9 +67,11 @@ class WorkerProcess:
                 "--target", target, "--memory-limit", str(memory_limit or 0),
                 "--job", json.dumps(job)]
         try:
+            # its own process group: whatever the worker might start is stopped with it
             self.proc = subprocess.Popen(args, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=self._stderr, env=env,
-                                         cwd=str(_PROJECT_ROOT), close_fds=True)
+                                         cwd=str(_PROJECT_ROOT), close_fds=True,
+                                         start_new_session=True)
         except BaseException:
             os.close(read_fd)
             self._stderr.close()
@@ -78,27 +80,39 @@ class WorkerProcess:
             os.close(write_fd)
         self._conn = Connection(read_fd, writable=False)
         # A thread keeps the pipe drained, so the worker goes on parsing while the
-        # application stores the previous batch (a pipe holds only 64 KiB).
-        self._frames: queue.Queue[bytes | BaseException] = queue.Queue(QUEUED_FRAMES)
-        self._stopping = threading.Event()
+        # application stores the previous batch (a pipe holds only 64 KiB). It owns the
+        # descriptor and closes it itself: the number is never freed while it reads.
+        self._frames: deque[bytes | BaseException] = deque()
+        self._queued = 0
+        self._ready = threading.Condition()
+        self._stopping = False
         self._reader = threading.Thread(target=self._read_frames, name="worker-pipe",
                                         daemon=True)
         self._reader.start()
 
     def _read_frames(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                item: bytes | BaseException = self._conn.recv_bytes(MAX_MESSAGE_BYTES)
-            except (EOFError, OSError) as exc:
-                item = WorkerGone(str(exc) or "the pipe closed")
-            while not self._stopping.is_set():
+        try:
+            while True:
                 try:
-                    self._frames.put(item, timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
-            if isinstance(item, BaseException):
-                return
+                    item: bytes | BaseException = self._conn.recv_bytes(MAX_MESSAGE_BYTES)
+                except (EOFError, OSError) as exc:
+                    item = WorkerGone(str(exc) or "the pipe closed")
+                except BaseException as exc:  # MemoryError ...: end the run, never hang it
+                    item = WorkerGone(f"reading from the worker failed: {exc!r}"[:300])
+                with self._ready:
+                    while (self._queued >= READ_AHEAD_BYTES and not self._stopping
+                           and not isinstance(item, BaseException)):
+                        self._ready.wait()
+                    if self._stopping:
+                        return
+                    self._frames.append(item)
+                    if not isinstance(item, BaseException):
+                        self._queued += len(item)
+                    self._ready.notify_all()
+                if isinstance(item, BaseException):
+                    return
+        finally:
+            self._conn.close()
 
     def receive(self, timeout: float) -> list[Any] | bytes | None:
         """The next message (a JSON list, or a binary frame without its 0x00 marker),
@@ -108,13 +122,17 @@ class WorkerProcess:
             WorkerGone: the pipe closed.
             ValueError: the message is not valid JSON or not a list.
         """
-        try:
-            raw = self._frames.get(timeout=timeout) if timeout > 0 else self._frames.get_nowait()
-        except queue.Empty:
-            return None
-        if isinstance(raw, BaseException):
-            self._frames.put(raw)  # every later call reports the same end
-            raise raw
+        with self._ready:
+            if not self._frames and timeout > 0:
+                self._ready.wait_for(lambda: bool(self._frames), timeout)
+            if not self._frames:
+                return None
+            raw = self._frames[0]
+            if isinstance(raw, BaseException):
+                raise raw  # left in place: every later call reports the same end
+            self._frames.popleft()
+            self._queued -= len(raw)
+            self._ready.notify_all()
         if raw[:1] == b"\x00":
             return raw[1:]
         message = decode_message(raw)
@@ -149,15 +167,25 @@ class WorkerProcess:
         return " ".join(lines[-1].split())[:200] if lines else ""
 
     def close(self) -> None:
-        """Stop the worker if it still runs and release the pipe."""
+        """Stop the worker (and anything it started) if it still runs, and let go of
+        the pipe."""
         try:
             self.proc.wait(0.5)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is empty already
+        try:
             self.proc.wait(5)
-        # The worker is gone, so its end of the pipe is closed and the reader thread
-        # gets EOF; stop it waiting on a full queue, then release the descriptor.
-        self._stopping.set()
+        except subprocess.TimeoutExpired:
+            pass  # stuck in the kernel (a failing disk): reaped by the OS when it returns
+        # With every writer gone the reader thread gets EOF and closes the descriptor;
+        # if it cannot (a process escaped the group), it keeps the descriptor, so the
+        # number is never reused under it.
+        with self._ready:
+            self._stopping = True
+            self._ready.notify_all()
         self._reader.join(5)
-        self._conn.close()
         self._stderr.close()

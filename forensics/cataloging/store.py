@@ -92,11 +92,15 @@ class _BulkConnection:
     def connection(self) -> Any:
         if self._conn is None:
             conn = self._db.engine.connect()
-            if conn.dialect.name == "sqlite":
-                conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
-                conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
-                conn.commit()  # ends the autobegun (empty) transaction
+            try:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                    conn.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={BULK_CHECKPOINT_PAGES}")
+                    conn.commit()  # ends the autobegun (empty) transaction
+            except BaseException:
+                _discard(conn)
+                raise
             self._conn = conn
             self._finalizer = weakref.finalize(self, _discard, conn)
         return self._conn
@@ -296,6 +300,7 @@ class CatalogStore(CatalogSink):
                 raise
             return status
         self._rows = []
+        self._bulk.close()
         with self._db.engine.begin() as conn:
             self._delete_rows(conn)
             conn.execute(update(CatalogRun).where(CatalogRun.id == self.run_id)

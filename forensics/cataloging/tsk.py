@@ -8,8 +8,6 @@ application process: a crash in the C library must not take the app down.
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,7 +31,7 @@ from forensics.cataloging.records import (
     Timestamp,
     VolumeRecord,
 )
-from forensics.media import MediaFormat, MediaReader
+from forensics.media import MediaReader
 from forensics.textsafe import escape_for_display
 
 READ_CHUNK = 1 << 20
@@ -42,9 +40,9 @@ MAX_PENDING = 256
 """Entries waiting for their file type before the walk pauses."""
 TYPE_THREADS = 2
 MAX_DIR_VISITS = 16
+"""A directory reached through more than this many different names is not walked again."""
 BEAT_EVERY = 32
 """Names listed between two heartbeats (a heartbeat reads the clock)."""
-"""A directory reached through more than this many different names is not walked again."""
 
 NAME_TYPES = "-pcdbrlshwvV"  # TSK_FS_NAME_TYPE_ENUM order
 META_TYPES = "-rdpcblhswvV"  # TSK_FS_META_TYPE_ENUM order
@@ -113,27 +111,6 @@ class MediaImage(pytsk3.Img_Info):
         return self._reader.size
 
 
-def tsk_image(reader: MediaReader) -> Any:
-    """The image as The Sleuth Kit should read it.
-
-    A single raw file is opened by TSK's own raw reader (in C: about a fifth less
-    time than calling back into Python for every read when hashing); anything else
-    (split raw, EWF, block devices) goes through ``reader``. The native reader is
-    used only when it sees exactly the bytes ``reader`` does.
-    """
-    segments = reader.info.segments
-    if reader.info.format is MediaFormat.RAW and len(segments) == 1:
-        path = str(segments[0])
-        try:
-            if stat.S_ISREG(os.stat(path).st_mode):
-                native = pytsk3.Img_Info(path, type=pytsk3.TSK_IMG_TYPE_RAW)
-                if int(native.get_size()) == reader.size:
-                    return native
-        except (OSError, TypeError):
-            pass
-    return MediaImage(reader)
-
-
 @dataclass(frozen=True, slots=True)
 class WalkOptions:
     """What the walk does besides listing names."""
@@ -197,7 +174,7 @@ class ImageScanner:
         self._entry_out = entry_out
         self._opt = options
         self._beat = heartbeat
-        self._img = tsk_image(reader)
+        self._img = MediaImage(reader)
         self._types = TypeDetector() if options.detect_types else None
         self._type_pool = (ThreadPoolExecutor(TYPE_THREADS, thread_name_prefix="libmagic")
                            if options.detect_types else None)

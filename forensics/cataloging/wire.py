@@ -186,6 +186,11 @@ _E_ALLOWED = _ENTRY.allowed
 _E_PADDING = {n: list(_ENTRY.defaults[n:]) for n in range(_E_REQUIRED, _E_COUNT + 1)}
 _INT = int
 _E_MD5, _E_SHA256 = EntryRecord._fields.index("md5"), EntryRecord._fields.index("sha256")
+_E_STREAM, _E_NAME_TYPE, _E_META_TYPE = (
+    EntryRecord._fields.index(n) for n in ("stream", "name_type", "meta_type"))
+_E_KNOWN, _E_NOTABLE, _E_HASH_SET = (
+    EntryRecord._fields.index(n) for n in ("known", "notable", "hash_set"))
+_TYPE_LETTERS = frozenset("-pcdbrlshwvV?")  # TSK's name and metadata type letters
 _MD5_HEX = re.compile("[0-9a-f]{32}").fullmatch
 _SHA256_HEX = re.compile("[0-9a-f]{64}").fullmatch
 
@@ -200,13 +205,21 @@ def _entry_from_wire(values: list[Any]) -> EntryRecord:
         values = values + _E_PADDING[len(values)]  # else ``values`` is decoded in place
     try:
         raw = values[_E_PATH_RAW]
-        values[_E_PATH_RAW] = values[_E_PATH].encode("utf-8") if raw is None \
-            else raw.encode("latin-1")
+        text = values[_E_PATH].encode("utf-8")  # also refuses lone surrogates
+        values[_E_PATH_RAW] = text if raw is None else raw.encode("latin-1")
         raw = values[_E_NAME_RAW]
-        values[_E_NAME_RAW] = values[_E_NAME].encode("utf-8") if raw is None \
-            else raw.encode("latin-1")
+        text = values[_E_NAME].encode("utf-8")
+        values[_E_NAME_RAW] = text if raw is None else raw.encode("latin-1")
+        stream = values[_E_STREAM]
+        if stream is not None:
+            stream.encode("utf-8")
     except UnicodeError as exc:
         raise WireError("entry: a name is not valid text") from exc
+    if values[_E_NAME_TYPE] not in _TYPE_LETTERS or values[_E_META_TYPE] not in _TYPE_LETTERS:
+        raise WireError("entry: unknown name or metadata type")
+    # what hash sets say is the application's to decide, never the worker's
+    values[_E_KNOWN] = values[_E_NOTABLE] = False
+    values[_E_HASH_SET] = None
     for i in _E_TIMES:
         v = values[i]
         if v is not None:

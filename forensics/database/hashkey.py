@@ -11,7 +11,10 @@ being stored.
 
 from __future__ import annotations
 
+import re
+
 _OFFSET = 1 << 63
+_HEX16 = re.compile("[0-9a-fA-F]{16}")
 
 
 def hash_key(digest_hex: str | None) -> int | None:
@@ -23,6 +26,6 @@ def hash_key(digest_hex: str | None) -> int | None:
     if digest_hex is None:
         return None
     head = digest_hex[:16]
-    if len(head) != 16:
-        raise ValueError("a digest has at least 16 hex digits")
+    if not _HEX16.fullmatch(head):  # int() alone would take "0x", "_", signs and spaces
+        raise ValueError("a digest starts with 16 hex digits")
     return int(head, 16) - _OFFSET

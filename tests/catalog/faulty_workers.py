@@ -61,3 +61,21 @@ def unknown_message_worker(conn: Any, job: dict[str, Any]) -> None:
 
 def hostile_error_worker(conn: Any, job: dict[str, Any]) -> None:
     conn.send(["error", "bad\udcff name \u202e in message"])
+
+
+def flood_worker(conn: Any, job: dict[str, Any]) -> None:
+    """Sends far more than the parent reads ahead, then waits."""
+    frame = ["note", "x" * (4 << 20)]
+    for _ in range(40):
+        conn.send(frame)
+    time.sleep(60)
+
+
+def forking_worker(conn: Any, job: dict[str, Any]) -> None:
+    """Leaves a child behind that holds the pipe open, then exits."""
+    child = os.fork()
+    if child == 0:
+        time.sleep(60)
+        os._exit(0)
+    conn.send(["child", child])
+    os._exit(0)

@@ -70,6 +70,13 @@ def test_a_key_collision_is_not_a_match(stored) -> None:  # type: ignore[no-unty
         assert entries_with_hash(s, twin) == []
 
 
+@pytest.mark.parametrize("bad", ["-" + "1" * 15, "0x" + "1" * 14, "1_" * 8, " " + "1" * 15])
+def test_hash_keys_come_only_from_hex_digits(bad: str) -> None:
+    with pytest.raises(ValueError):
+        hash_key(bad + "0" * 16)
+    assert hash_key("f" * 16) == 2**63 - 1 and hash_key("0" * 16) == -(2**63)
+
+
 @pytest.mark.parametrize("bad", ["", "abc", "z" * 32, "0" * 40])
 def test_only_md5_or_sha256_digests_are_looked_up(stored, bad: str) -> None:  # type: ignore[no-untyped-def]
     db, _run_id = stored
@@ -99,7 +106,8 @@ def test_databases_from_before_the_keys_get_them(tmp_path) -> None:  # type: ign
         conn.execute(text("INSERT INTO catalog_run (image_path, status, started_at, "
                           "entry_count, gaps, options, tool_versions) VALUES "
                           "('x.dd', 'complete', '2026-01-01', 2, '[]', '{}', '{}')"))
-        for i, (m, s) in enumerate(((md5, sha), (None, None))):
+        odd = "-" + "f" * 31  # not a digest (never written by Sealbag): kept, no key
+        for i, (m, s) in enumerate(((md5, sha), (None, None), (odd, None))):
             conn.execute(text("INSERT INTO file_entry (run_id, path, name, entry_type, "
                               "allocated, orphan, extension_mismatch, known, notable, md5, "
                               "sha256) VALUES (1, :p, :p, 'r/r', 1, 0, 0, 0, 0, :m, :s)"),
@@ -112,6 +120,8 @@ def test_databases_from_before_the_keys_get_them(tmp_path) -> None:  # type: ign
         assert [e.path for e in entries_with_hash(s, md5)] == ["f0"]
         assert s.execute(select(FileEntry.sha256_key).where(FileEntry.path == "f1")).scalar() \
             is None
+        assert s.execute(select(FileEntry.md5, FileEntry.md5_key)
+                         .where(FileEntry.path == "f2")).one() == (odd, None)
     db.close()
 
 

@@ -175,3 +175,55 @@ def test_worker_messages_decode_to_the_same_values_on_both_paths() -> None:
     assert decode_message(b'["x","\\ud800"]') == ["x", "\ud800"]
     with pytest.raises(ValueError):
         decode_message(b'["records", ')
+
+
+def test_read_ahead_from_a_flooding_worker_is_bounded() -> None:
+    import time
+
+    from forensics.cataloging.process import MAX_MESSAGE_BYTES, READ_AHEAD_BYTES, WorkerProcess
+
+    proc = WorkerProcess(f"{FAULTY}:flood_worker", {}, None)
+    try:
+        time.sleep(3)  # the application is busy; the reader thread reads ahead meanwhile
+        assert 0 < proc._queued <= READ_AHEAD_BYTES + MAX_MESSAGE_BYTES
+        assert proc._queued <= READ_AHEAD_BYTES + (5 << 20)
+        assert proc.receive(1) is not None
+    finally:
+        proc.close()
+
+
+def test_a_child_left_behind_by_the_worker_is_stopped_with_it() -> None:
+    import time
+
+    from forensics.cataloging.process import WorkerProcess
+
+    proc = WorkerProcess(f"{FAULTY}:forking_worker", {}, None)
+    first = None
+    deadline = time.monotonic() + 30
+    while first is None and time.monotonic() < deadline:
+        first = proc.receive(0.5)
+    assert first is not None and first[0] == "child"
+    child = int(first[1])
+    started = time.monotonic()
+    proc.close()  # the child still holds the pipe: it is killed with the worker's group
+    assert time.monotonic() - started < 4
+    assert not proc._reader.is_alive()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        state = Path(f"/proc/{child}/stat").read_text().split(")")[-1].split()[0] \
+            if Path(f"/proc/{child}/stat").exists() else "gone"
+        if state == "Z":  # killed, waiting for its new parent to reap it
+            break
+        time.sleep(0.1)
+    assert not Path(f"/proc/{child}").exists() or state == "Z"
+
+
+def test_an_image_at_a_path_that_is_not_utf8(ext4_image, tmp_path: Path) -> None:
+    import shutil
+
+    folder = os.fsdecode(bytes(tmp_path) + b"/caso-\xe9")
+    os.mkdir(folder)
+    image = os.path.join(folder, "evidence.img")
+    shutil.copyfile(ext4_image[0], image)
+    summary = run_catalog(image, ListSink())
+    assert summary.status is RunStatus.COMPLETE, summary.error

@@ -37,7 +37,6 @@ def _json_round_trip(values: list[object]) -> list[object]:
     _entry(md5="0" * 32, sha256="f" * 64, bytes_hashed=1400, mime_type="text/plain",
            mime_description="ASCII text", extension_mismatch=True),
     _entry(error="read failed"),
-    _entry(notable=True, hash_set="Lab list"),
     # undecodable bytes: the display form differs, so the raw bytes travel
     _entry(path="dir/x_⟨0xFF⟩", path_raw=b"dir/x_\xff", name="x_⟨0xFF⟩", name_raw=b"x_\xff"),
     # a display form that differs though the bytes are valid UTF-8 (a bidi override)
@@ -54,6 +53,26 @@ def test_entries_survive_the_wire_exactly(record: EntryRecord) -> None:
         t is None or type(t) is Timestamp for t in (back.mtime, back.atime, back.ctime))
     lossless = record.path_raw == record.path.encode("utf-8")
     assert (wire[3] is None) is lossless
+
+
+def test_the_worker_cannot_mark_entries_known_or_notable() -> None:
+    """Hash-set verdicts are the application's (MatchingSink); the worker's are dropped."""
+    wire = _json_round_trip(to_wire(_entry(known=True, notable=True, hash_set="Lab list")))
+    back = from_wire("entry", wire)
+    assert (back.known, back.notable, back.hash_set) == (False, False, None)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    (2, "lone \ud800"),  # path with a lone surrogate (the raw name is sent)
+    (6, "stream \udc80"),  # stream
+    (11, "x"), (12, "rr"),  # name and metadata type letters
+])
+def test_text_the_database_cannot_hold_is_refused(field: int, value: str) -> None:
+    record = _entry(path="x_⟨0xFF⟩", path_raw=b"x_\xff")
+    wire = _json_round_trip(to_wire(record))
+    wire[field] = value
+    with pytest.raises(WireError):
+        from_wire("entry", wire)
 
 
 def test_a_null_raw_name_needs_valid_text() -> None:
@@ -98,29 +117,36 @@ def test_gc_threshold_restored_after_overlapping_runs_on_threads() -> None:
     assert gc.get_threshold() == before
 
 
-def test_native_and_python_image_readers_give_the_same_catalog(ext4_image, tmp_path: Path
-                                                                ) -> None:
-    """A single raw file is read by The Sleuth Kit itself; the same bytes as a split set
-    go through Sealbag's reader. Both catalogs must be identical."""
+def test_split_and_single_file_images_give_the_same_catalog(ext4_image, tmp_path: Path
+                                                            ) -> None:
+    """The reader's one-pread fast path (a read inside one file) and its general path
+    (reads that cross from one segment into the next) give the same catalog."""
     image, _key = ext4_image
     data = image.read_bytes()
-    half = (len(data) // 2) // 512 * 512
-    (tmp_path / "split.001").write_bytes(data[:half])
-    (tmp_path / "split.002").write_bytes(data[half:])
-    native, split = ListSink(), ListSink()
-    s1 = run_catalog(image, native)
+    third = (len(data) // 3) // 512 * 512 + 1000  # not on a block boundary
+    (tmp_path / "split.001").write_bytes(data[:third])
+    (tmp_path / "split.002").write_bytes(data[third:2 * third])
+    (tmp_path / "split.003").write_bytes(data[2 * third:])
+    single, split = ListSink(), ListSink()
+    s1 = run_catalog(image, single)
     s2 = run_catalog(tmp_path / "split.001", split)
     assert s1.status is s2.status is RunStatus.COMPLETE
     assert s2.media_format == "split" and s1.media_format == "raw"
-    assert native.entries == split.entries
+    assert single.entries == split.entries
 
-    from forensics.cataloging.tsk import MediaImage, tsk_image
-    from forensics.media import open_media
 
-    with open_media(image) as reader:
-        assert not isinstance(tsk_image(reader), MediaImage)
-    with open_media(tmp_path / "split.001") as reader:
-        assert isinstance(tsk_image(reader), MediaImage)
+def test_cataloguing_leaves_the_image_access_time_alone(ext4_image, tmp_path: Path) -> None:
+    """Evidence files are read with O_NOATIME (the image's own metadata is not changed)."""
+    import os
+    import shutil
+
+    image = tmp_path / "evidence.img"
+    shutil.copyfile(ext4_image[0], image)
+    os.utime(image, ns=(1_000_000_000 * 10**9, os.stat(image).st_mtime_ns))  # atime < mtime
+    before = os.stat(image).st_atime_ns
+    summary = run_catalog(image, ListSink())
+    assert summary.status is RunStatus.COMPLETE
+    assert os.stat(image).st_atime_ns == before
 
 
 class _SlowSink(CatalogSink):
