@@ -15,22 +15,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from forensics.custody.canonical import ZERO_HASH, encode_canonical
 from reports.custody_view import TRANSFER_ACTIONS, view
 from reports.timefmt import parse_time
 
-ZERO_HASH = "0" * 64
 __all__ = ["TRANSFER_ACTIONS", "ZERO_HASH", "chain_events", "verify_chain", "verify_custody_export"]
-
-
-def canonical_json(value: Mapping[str, Any]) -> bytes:
-    """UTF-8, sorted keys, separators ``(",", ":")``."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def entry_hash(event: Mapping[str, Any]) -> str:
     """SHA-256 of the event's canonical JSON without its own ``entry_hash``."""
     body = {k: v for k, v in event.items() if k != "entry_hash"}
-    return hashlib.sha256(canonical_json(body)).hexdigest()
+    return hashlib.sha256(encode_canonical(body)).hexdigest()
 
 
 def chain_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -48,7 +43,7 @@ def chain_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def custody_jsonl(events: Sequence[Mapping[str, Any]]) -> bytes:
     """The ``custody.jsonl`` bytes: one canonical JSON object per line."""
-    return b"".join(canonical_json(event) + b"\n" for event in events)
+    return b"".join(encode_canonical(event) + b"\n" for event in events)
 
 
 LEDGER_EVENT = "custody-event"
@@ -87,7 +82,7 @@ def events_only(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]
 def verify_chain(events: Sequence[Mapping[str, Any]]) -> ChainResult:
     """Check a chain: the ledger's verifier for ledger exports, else the simple recomputation."""
     if is_ledger_export(events):
-        return _verify_ledger_lines([canonical_json(r).decode() for r in events])
+        return _verify_ledger_lines([encode_canonical(r).decode() for r in events])
     problems: list[str] = []
     previous = ZERO_HASH
     for number, event in enumerate(events, 1):
@@ -142,7 +137,7 @@ def verify_custody_export(path: Path) -> ChainResult:
         if not isinstance(value, dict):
             problems.append(f"custody line {number}: not a JSON object")
             continue
-        if canonical_json(value) != line:
+        if encode_canonical(value) != line:
             problems.append(f"custody line {number}: not in canonical JSON form")
         records.append(value)
     if is_ledger_export(records):

@@ -14,15 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from reports.custody_chain import ZERO_HASH, canonical_json
-
-EVENT_FIELDS = (
-    "type", "version", "case", "exhibit", "sequence", "prev_hash", "derived_from", "action",
-    "occurred_at", "occurred_tz", "recorded_at", "actor", "released_by", "received_by",
-    "purpose", "location_from", "location_to", "storage_ref", "seal_number", "seal_intact",
-    "new_seal_number", "hash_algorithm", "hash_value", "hash_match", "remarks", "attachments",
-    "corrects", "exception", "exception_justification", "violations", "details", "signer",
-)  # fmt: skip
+from forensics.custody.canonical import EVENT_FIELDS, ZERO_HASH, encode_canonical
 
 
 def _utc(text: str) -> str:
@@ -100,7 +92,7 @@ def ledger_export(
                 }
             )
             event.update({k: v for k, v in spec.items() if k not in ("signer", "at", "tz")})
-            data = canonical_json(event)
+            data = encode_canonical(event)
             event["entry_hash"] = hashlib.sha256(data).hexdigest()
             event["signature"] = signer.sign(data)
             previous = event["entry_hash"]
@@ -114,11 +106,11 @@ def ledger_export(
         "case": case_reference,
         "exhibits": list(chains),
         "heads": heads,
-        "keys": {k["fingerprint"]: hashlib.sha256(canonical_json(k)).hexdigest() for k in keys},
+        "keys": {k["fingerprint"]: hashlib.sha256(encode_canonical(k)).hexdigest() for k in keys},
         "exported_at": _utc(exported_at),
         "generator": "Sealbag demo",
         "verifier": "standalone_verifier.py",
         "signer": exporter.fingerprint,
     }
-    header["signature"] = exporter.sign(canonical_json(header))
+    header["signature"] = exporter.sign(encode_canonical(header))
     return [header, *keys, *events]

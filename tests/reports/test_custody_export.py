@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from forensics.custody.canonical import ZERO_HASH, encode_canonical
 from reports.custody_chain import (
-    ZERO_HASH,
-    canonical_json,
     chain_events,
     continuity_problems,
     custody_jsonl,
@@ -72,7 +71,7 @@ def test_chain_and_continuity():
     assert verify_chain(chained).ok
     assert continuity_problems(chained, ["EX-001"]) == []
     assert custody_jsonl(chained).count(b"\n") == 3
-    assert custody_jsonl(chained).splitlines()[0] == canonical_json(chained[0])
+    assert custody_jsonl(chained).splitlines()[0] == encode_canonical(chained[0])
     broken = [dict(e) for e in LEDGER_EVENTS]
     broken[2]["released_by"] = {"name": "Somebody Else"}
     assert gap_entries(broken) == {"C-EX-001-03"}

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from reports.custody_chain import canonical_json
+from forensics.custody.canonical import encode_canonical
 from reports.package import build_bundle
 from reports.verify import verify_bundle
 from tests.reports.conftest import small_input
@@ -83,7 +83,7 @@ def test_edited_custody_line_is_caught_even_with_new_sums(copy):
     number = next(i for i, line in enumerate(lines) if b'"checked-out"' in line)
     event = json.loads(lines[number])
     event["received_by"]["name"] = "Somebody Else"
-    lines[number] = canonical_json(event)
+    lines[number] = encode_canonical(event)
     (copy / "custody.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     assert "SHA256SUMS" in _failed(verify_bundle(copy))
     _rewrite_sums(copy)
