@@ -70,17 +70,22 @@ def test_same_names_sizes_and_allocation_as_fls(catalogs: dict, name: str) -> No
             f"only fls: {sorted(oracle - ours)[:5]}; only ours: {sorted(ours - oracle)[:5]}")
 
 
+def _allocated_files(summary, sink, fs_dir: Path) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    """Allocated regular files of the file system an oracle folder describes, by path."""
+    offset = int(fs_dir.name[len("fs-off"):]) * 512
+    fs = next(f for f in summary.file_systems if f.offset_bytes == offset)
+    by_path: dict[str, list] = {}
+    for e in sink.entries:
+        if e.fs_index == fs.index and e.allocated and e.name_type == "r" and e.meta_type == "r":
+            by_path.setdefault(e.path, []).append(e)
+    return by_path
+
+
 @pytest.mark.parametrize("name", SETS)
 def test_same_md5_and_sha256_as_icat(catalogs: dict, name: str) -> None:
     summary, sink = catalogs[name]
     for fs_dir in _fs_dirs(name):
-        offset = int(fs_dir.name[len("fs-off"):]) * 512
-        fs = next(f for f in summary.file_systems if f.offset_bytes == offset)
-        by_path: dict[str, list] = {}
-        for e in sink.entries:
-            if e.fs_index == fs.index and e.allocated and e.name_type == "r" \
-                    and e.meta_type == "r":
-                by_path.setdefault(e.path, []).append(e)
+        by_path = _allocated_files(summary, sink, fs_dir)
         hashes = read_hashes(fs_dir / "files.sha256.tsv")
         assert hashes.keys() <= by_path.keys()
         for path, (_size, md5, sha256) in hashes.items():
@@ -133,13 +138,7 @@ def test_same_types_as_file(catalogs: dict, name: str) -> None:
     so for gzip our description may stop before the "original size" it reads there)."""
     summary, sink = catalogs[name]
     for fs_dir in _fs_dirs(name):
-        offset = int(fs_dir.name[len("fs-off"):]) * 512
-        fs = next(f for f in summary.file_systems if f.offset_bytes == offset)
-        by_path: dict[str, list] = {}
-        for e in sink.entries:
-            if e.fs_index == fs.index and e.allocated and e.name_type == "r" \
-                    and e.meta_type == "r":
-                by_path.setdefault(e.path, []).append(e)
+        by_path = _allocated_files(summary, sink, fs_dir)
         for line in (fs_dir / "files.type.tsv").read_text(encoding="utf-8").splitlines():
             path, mime, desc = line.rsplit("\t", 2)
             if mime == "ERROR":
