@@ -406,63 +406,27 @@ def test_missing_stored_request_is_a_clear_error(db_case: DbCase, capsys) -> Non
     assert "bundle request set" in err and "Traceback" not in err
 
 
+def _set_request(db_case: DbCase, request_file: Path) -> int:
+    """``sealbag bundle request set`` for the demo case's IN-MLA profile."""
+    return main(["bundle", "request", "set", "--case", DEMO_REFERENCE, "--profile", "IN-MLA",
+                 "--file", str(request_file), "--db", db_case.url])
+
+
 def test_request_cli_set_show_and_build(db_case: DbCase, tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("facts: x\nnot_a_field: 1\n", encoding="utf-8")
-    code = main(
-        [
-            "bundle",
-            "request",
-            "set",
-            "--case",
-            DEMO_REFERENCE,
-            "--profile",
-            "IN-MLA",
-            "--file",
-            str(bad),
-            "--db",
-            db_case.url,
-        ]
-    )
+    code = _set_request(db_case, bad)
     assert code == 1 and "not_a_field" in capsys.readouterr().err
 
     dated = tmp_path / "dated.yaml"  # YAML reads an unquoted date as a date object
     dated.write_text("facts: x\nletter:\n  signatory:\n    date: 2026-03-01\n", encoding="utf-8")
-    code = main(
-        [
-            "bundle",
-            "request",
-            "set",
-            "--case",
-            DEMO_REFERENCE,
-            "--profile",
-            "IN-MLA",
-            "--file",
-            str(dated),
-            "--db",
-            db_case.url,
-        ]
-    )
+    code = _set_request(db_case, dated)
     assert code == 0, capsys.readouterr().err
     capsys.readouterr()
 
     good = tmp_path / "request.json"
     good.write_text(json.dumps(_request_document()), encoding="utf-8")
-    code = main(
-        [
-            "bundle",
-            "request",
-            "set",
-            "--case",
-            DEMO_REFERENCE,
-            "--profile",
-            "IN-MLA",
-            "--file",
-            str(good),
-            "--db",
-            db_case.url,
-        ]
-    )
+    code = _set_request(db_case, good)
     assert code == 0, capsys.readouterr().err
     capsys.readouterr()
     code = main(
