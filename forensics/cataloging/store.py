@@ -28,6 +28,7 @@ from forensics.cataloging.records import (
     VolumeRecord,
 )
 from forensics.database.enums import CatalogStatus
+from forensics.database.hashkey import KEY_OFFSET
 from forensics.database.models import CatalogRun, FileEntry, FileSystem, Volume
 from forensics.database.session import Database
 from forensics.textsafe import escape_for_display
@@ -65,7 +66,6 @@ def _safe(text: str | None) -> str | None:
     return escape_for_display(text)
 
 
-_KEY_OFFSET = 1 << 63
 _I32_MIN, _I32_MAX = -(2**31), 2**31 - 1
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
@@ -201,8 +201,9 @@ class CatalogStore(CatalogSink):
             gid if gid is None or _I64_MIN <= gid <= _I64_MAX else None,
             md5,
             sha256,
-            None if md5 is None else int(md5[:16], 16) - _KEY_OFFSET,  # hash_key(), inlined
-            None if sha256 is None else int(sha256[:16], 16) - _KEY_OFFSET,
+            # hash_key() written out: the wire decoder has checked both digests' form
+            None if md5 is None else int(md5[:16], 16) - KEY_OFFSET,
+            None if sha256 is None else int(sha256[:16], 16) - KEY_OFFSET,
             _safe(mime[:127]) if mime else None,
             None if desc is None else _safe(desc),
             mismatch,

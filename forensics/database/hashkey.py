@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-_OFFSET = 1 << 63
+KEY_OFFSET = 1 << 63
 _HEX16 = re.compile("[0-9a-fA-F]{16}")
 
 
@@ -28,4 +28,4 @@ def hash_key(digest_hex: str | None) -> int | None:
     head = digest_hex[:16]
     if not _HEX16.fullmatch(head):  # int() alone would take "0x", "_", signs and spaces
         raise ValueError("a digest starts with 16 hex digits")
-    return int(head, 16) - _OFFSET
+    return int(head, 16) - KEY_OFFSET
