@@ -14,6 +14,7 @@ The application process never parses the image itself. It starts a worker
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -149,7 +150,10 @@ def run_catalog(
         raise NotFoundError(f"image not found: {path} (check the path)")
     summary = CatalogSummary(image_path=str(path), status=RunStatus.FAILED)
     started = time.monotonic()
-    job = {"image": str(path), "format": opts.media_format, "options": opts.walk_options()}
+    # absolute: the worker runs in Sealbag's own folder, never in the caller's (a folder
+    # of evidence must not be able to put modules on the worker's import path)
+    job = {"image": os.path.abspath(path), "format": opts.media_format,
+           "options": opts.walk_options()}
     proc = WorkerProcess(worker, job, opts.memory_limit)
     finished = False
     try:

@@ -256,7 +256,7 @@ def export_files(
         result.files.append(ExportedFile(
             display_name(it.path_raw), it.path_raw.hex(), it.fs_offset, it.meta_addr, it.stream,
             "/".join(rel), catalog_sha256=it.sha256))
-    job = {"image": str(image), "format": media_format,
+    job = {"image": os.path.abspath(image), "format": media_format,  # see run_catalog
            "items": [[it.fs_offset, it.meta_addr, it.stream] for it in items]}
     root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     worker = WorkerProcess("forensics.cataloging.worker:export_worker", job, memory_limit)

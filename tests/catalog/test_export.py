@@ -18,6 +18,7 @@ from forensics.cataloging.export import (
     export_files,
     sanitize_component,
 )
+from forensics.cataloging.records import RunStatus
 from forensics.errors import ConflictError
 
 
@@ -135,3 +136,21 @@ def test_export_reports_a_copy_that_does_not_match_the_catalog(
     result = export_files(hostile_image, [item], tmp_path / "out")
     assert not result.complete
     assert "differs from the catalog" in (result.files[0].error or "")
+
+
+def test_relative_image_paths_work_from_any_folder(hostile_image: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker runs in Sealbag's own folder; a path relative to the caller's still works
+    for the catalog and for the export."""
+    import shutil
+
+    shutil.copyfile(hostile_image, tmp_path / "evidence.img")
+    monkeypatch.chdir(tmp_path)
+    sink = ListSink()
+    summary = run_catalog("evidence.img", sink)
+    assert summary.status is RunStatus.COMPLETE, summary.error
+    e = next(e for e in sink.entries if e.name == "CON")
+    item = ExportItem(e.path_raw, e.fs_index, e.partition_offset, e.meta_addr, None, e.size,
+                      e.sha256, e.md5)
+    result = export_files("evidence.img", [item], tmp_path / "out")
+    assert result.complete and result.files[0].verified
