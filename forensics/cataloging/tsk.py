@@ -67,6 +67,7 @@ _I_MD5, _I_SHA256, _I_BYTES_HASHED = _FIELD["md5"], _FIELD["sha256"], _FIELD["by
 _I_MIME, _I_MIME_DESC, _I_MISMATCH = (_FIELD["mime_type"], _FIELD["mime_description"],
                                       _FIELD["extension_mismatch"])
 _I_ERROR = _FIELD["error"]
+_I_MTIME, _I_GID = _FIELD["mtime"], _FIELD["gid"]  # mtime, atime, ctime, crtime, mode, uid, gid
 _new_tuple = tuple.__new__
 
 
@@ -413,7 +414,7 @@ class _FsWalk:
                       orphan: bool) -> None:
         seq = int(name.meta_seq)
         base = _BLANK_ENTRY.copy()
-        base[:17] = (
+        base[:_I_MTIME] = (
             self.rec.index, self.rec.offset_bytes, path, path_raw, shown, raw, None,
             int(name.meta_addr), seq if self.is_ntfs and 0 <= seq < 1 << 31 else None,
             None, None,
@@ -425,7 +426,7 @@ class _FsWalk:
             base[_I_META_ALLOCATED] = bool(int(meta.flags) & _META_FLAG_ALLOC)
             base[_I_SIZE] = int(meta.size)
             if self.is_fat:
-                base[17:24] = (
+                base[_I_MTIME:_I_GID + 1] = (
                     _ts(meta.mtime, meta.mtime_nano, 2_000_000_000),
                     _ts(meta.atime, meta.atime_nano, 86_400_000_000_000),
                     _ts(meta.ctime, meta.ctime_nano, 2_000_000_000),
@@ -433,7 +434,7 @@ class _FsWalk:
                     int(meta.mode), int(meta.uid), int(meta.gid))
             else:
                 res = self.res
-                base[17:24] = (
+                base[_I_MTIME:_I_GID + 1] = (
                     _ts(meta.mtime, meta.mtime_nano, res), _ts(meta.atime, meta.atime_nano, res),
                     _ts(meta.ctime, meta.ctime_nano, res),
                     _ts(meta.crtime, meta.crtime_nano, res),
