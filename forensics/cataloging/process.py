@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -20,6 +21,8 @@ MAX_MESSAGE_BYTES = 64 << 20
 """Largest frame accepted (a catalog batch is a few hundred KiB, an export chunk 1 MiB)."""
 READ_AHEAD_BYTES = 32 << 20
 """Frames read ahead from the pipe while the application is busy storing, at most."""
+PIPE_BYTES = 1 << 20
+"""Pipe capacity asked for (Linux's default is 64 KiB; 1 MiB is the unprivileged limit)."""
 _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -38,6 +41,22 @@ def decode_message(raw: bytes) -> Any:
         # standard decoder has the last word, as before, and the fields are checked anyway.
         return json.loads(raw)
 
+def _enlarge_pipe(fd: int) -> None:
+    """Let the worker write a whole batch ahead without waiting (best effort).
+
+    The thread draining the pipe needs the GIL for every read; while the application
+    thread stores a batch it may wait a switch interval (5 ms) for it. A 64 KiB pipe
+    is full long before that, and the worker would stop parsing until it is drained.
+    """
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if set_size is None:
+        return
+    try:
+        fcntl.fcntl(fd, set_size, PIPE_BYTES)
+    except OSError:  # over the user's pipe-buffer quota: the default size still works
+        pass
+
+
 class WorkerGone(Exception):
     """The worker closed its pipe (it exited or was killed)."""
 
@@ -53,6 +72,7 @@ class WorkerProcess:
 
     def __init__(self, target: str, job: dict[str, Any], memory_limit: int | None) -> None:
         read_fd, write_fd = os.pipe()
+        _enlarge_pipe(write_fd)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p)

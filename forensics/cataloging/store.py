@@ -38,10 +38,12 @@ BULK_CACHE_KIB = 64 << 10
 """SQLite page cache while a batch is written (the default is 2 MiB)."""
 BULK_CHECKPOINT_PAGES = 1 << 16
 """Write-ahead log pages (4 KiB) before a batch commit copies them into the database
-file: batches are not checkpointed one by one (each checkpoint syncs the file); the
-commit that ends the run does it once."""
+file itself: batches are not checkpointed one by one (each checkpoint syncs the file)."""
 IDLE_FLUSH_ROWS = 2000
 """Rows buffered before a pause in the worker's output is used to write them."""
+IDLE_CHECKPOINT_ROWS = 10_000
+"""Rows stored before a pause in the worker's output is used to checkpoint the log, so
+that closing the connection at the end of the run has little left to copy."""
 ENTRY_COLUMNS = (
     "run_id", "file_system_id", "path", "path_raw", "name", "meta_addr", "meta_seq", "stream",
     "entry_type", "size", "allocated", "orphan", "mtime_ns", "atime_ns", "ctime_ns",
@@ -80,8 +82,9 @@ class _BulkConnection:
     also makes every earlier batch durable (the log is written in order); a run cut
     off before that stays ``running`` and is never mistaken for a listing. The
     connection also gets a larger page cache (the hash keys land on random pages) and
-    leaves checkpointing to that final commit. Because of these settings it is never
-    handed back to the pool: :meth:`close` (or garbage collection) discards it.
+    checkpoints only when asked (:meth:`checkpoint`, while the worker is busy anyway).
+    Because of these settings it is never handed back to the pool: :meth:`close` (or
+    garbage collection) discards it.
     """
 
     def __init__(self, db: Database) -> None:
@@ -104,6 +107,13 @@ class _BulkConnection:
             self._conn = conn
             self._finalizer = weakref.finalize(self, _discard, conn)
         return self._conn
+
+    def checkpoint(self) -> None:
+        """Copy the committed log into the database file (SQLite; PASSIVE: never waits
+        for readers)."""
+        if self._conn is not None and self._conn.dialect.name == "sqlite":
+            self._conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            self._conn.commit()
 
     def close(self) -> None:
         if self._finalizer is not None:
@@ -143,6 +153,7 @@ class CatalogStore(CatalogSink):
         self._bulk = _BulkConnection(db)
         self._hash_set_ids = hash_set_ids or {}
         self.stored = 0
+        self._checkpointed = 0
         with db.engine.begin() as conn:
             result = conn.execute(insert(CatalogRun).values(
                 exhibit_id=exhibit_id, acquisition_id=acquisition_id, image_path=image_path,
@@ -232,10 +243,13 @@ class CatalogStore(CatalogSink):
         self._rows = []
 
     def idle(self) -> None:
-        """The worker has nothing new yet: write what is buffered meanwhile, so little is
-        left to write when the walk ends."""
+        """The worker has nothing new yet: write what is buffered, or checkpoint what is
+        written, meanwhile, so little is left to do when the walk ends."""
         if len(self._rows) >= IDLE_FLUSH_ROWS:
             self.flush()
+        elif self.stored - self._checkpointed >= IDLE_CHECKPOINT_ROWS:
+            self._checkpointed = self.stored
+            self._bulk.checkpoint()
 
     def _compiled(self, conn: Any) -> tuple[str, bool]:
         """The ``insert(FileEntry)`` statement compiled once for this dialect.

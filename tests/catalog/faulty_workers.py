@@ -79,3 +79,10 @@ def forking_worker(conn: Any, job: dict[str, Any]) -> None:
         os._exit(0)
     conn.send(["child", child])
     os._exit(0)
+
+
+def pipe_size_worker(conn: Any, job: dict[str, Any]) -> None:
+    """Reports how many bytes its pipe to the parent holds."""
+    import fcntl
+
+    conn.send(["pipe", fcntl.fcntl(conn._conn.fileno(), fcntl.F_GETPIPE_SZ)])

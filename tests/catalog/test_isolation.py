@@ -227,3 +227,20 @@ def test_an_image_at_a_path_that_is_not_utf8(ext4_image, tmp_path: Path) -> None
     shutil.copyfile(ext4_image[0], image)
     summary = run_catalog(image, ListSink())
     assert summary.status is RunStatus.COMPLETE, summary.error
+
+
+def test_the_worker_can_write_a_whole_batch_ahead() -> None:
+    """The pipe to the worker holds 1 MiB (Linux's default 64 KiB would stop the walk
+    whenever the application thread is busy storing a batch)."""
+    from forensics.cataloging.process import PIPE_BYTES, WorkerProcess
+
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    proc = WorkerProcess(f"{FAULTY}:pipe_size_worker", {}, None)
+    try:
+        message = None
+        for _ in range(60):
+            message = message or proc.receive(0.5)
+        assert message is not None and message[0] == "pipe"
+        assert message[1] >= min(PIPE_BYTES, limit) >= 1 << 20
+    finally:
+        proc.close()

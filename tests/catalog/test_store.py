@@ -189,3 +189,36 @@ def test_pauses_in_the_workers_output_reach_the_store_through_wrappers(ext4_imag
                           options=CatalogOptions(detect_types=False))
     assert summary.entry_count == len(inner.entries) > 0
     assert inner.pauses >= 1
+
+
+def test_pauses_are_used_to_checkpoint_what_the_batches_wrote(sqlite_url: str, ext4_image,
+                                                              monkeypatch) -> None:
+    """While the worker is busy, the store copies the write-ahead log into the database
+    file, so that little is left to copy when the run ends."""
+    import forensics.cataloging.store as store_module
+
+    monkeypatch.setattr(store_module, "IDLE_CHECKPOINT_ROWS", 30)
+    db = open_database(sqlite_url)
+    try:
+        image, _key = ext4_image
+        sink = ListSink()
+        run_catalog(image, sink, options=CatalogOptions(detect_types=False, hash_content=False))
+        assert len(sink.entries) >= 40
+        store = CatalogStore(db, str(image))
+        for record in sink.file_systems:
+            store.file_system(record)
+        database_file = Path(db.engine.url.database)
+        size_before = database_file.stat().st_size
+        for record in sink.entries[:20]:
+            store.entry(record)
+        store.flush()
+        store.idle()  # 20 rows written since the last checkpoint: not yet
+        assert database_file.stat().st_size == size_before
+        for record in sink.entries[20:40]:
+            store.entry(record)
+        store.flush()
+        store.idle()
+        assert database_file.stat().st_size > size_before
+        store.idle()  # nothing new: no second checkpoint needed, and nothing breaks
+    finally:
+        db.close()
