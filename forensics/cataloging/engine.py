@@ -29,7 +29,8 @@ from forensics.cataloging.records import (
     RunStatus,
     VolumeRecord,
 )
-from forensics.cataloging.wire import WireError, from_wire
+from forensics.cataloging.sharedcontent import ContentRing
+from forensics.cataloging.wire import HANDOFF_KIND, WireError, from_wire
 from forensics.errors import NotFoundError
 from forensics.gc_tuning import relaxed_gc
 from forensics.progress import (
@@ -152,13 +153,23 @@ def run_catalog(
     started = time.monotonic()
     # absolute: the worker runs in Sealbag's own folder, never in the caller's (a folder
     # of evidence must not be able to put modules on the worker's import path)
-    job = {"image": os.path.abspath(path), "format": opts.media_format,
-           "options": opts.walk_options()}
-    proc = WorkerProcess(worker, job, opts.memory_limit)
+    job: dict[str, Any] = {"image": os.path.abspath(path), "format": opts.media_format,
+                           "options": opts.walk_options()}
+    ring = ContentRing.create() if opts.hash_content else None
+    if ring is not None:
+        job["content_ring_fd"] = ring.fd
+    try:
+        proc = WorkerProcess(worker, job, opts.memory_limit,
+                             pass_fds=(ring.fd,) if ring is not None else ())
+    except BaseException:
+        if ring is not None:
+            ring.close()
+        raise
     finished = False
     try:
         with relaxed_gc():
-            finished = _collect(proc, sink, summary, opts.stall_timeout, progress, cancel)
+            finished = _collect(proc, sink, summary, opts.stall_timeout, progress, cancel,
+                                ring)
     except KeyboardInterrupt:
         summary.status = RunStatus.CANCELLED
         summary.error = "cancelled: interrupted from the keyboard"
@@ -168,6 +179,8 @@ def run_catalog(
         summary.error = f"storing the catalog failed: {' '.join(str(exc).split())[:300]}"
     finally:
         proc.close()
+        if ring is not None:
+            ring.close()
     if finished:
         summary.status = RunStatus.INCOMPLETE if summary.gaps else RunStatus.COMPLETE
     elif summary.status is not RunStatus.CANCELLED:
@@ -177,9 +190,11 @@ def run_catalog(
 
 
 def _collect(proc: WorkerProcess, sink: CatalogSink, summary: CatalogSummary,
-             stall_timeout: float, progress: ProgressFn, cancel: CancelToken) -> bool:
+             stall_timeout: float, progress: ProgressFn, cancel: CancelToken,
+             ring: ContentRing | None) -> bool:
     """Pass the worker's records to ``sink`` until it is done (True) or the run stops
-    (False, with ``summary.error`` or ``summary.status`` saying why)."""
+    (False, with ``summary.error`` or ``summary.status`` saying why). Content the
+    worker handed over through ``ring`` is hashed here, before the entry goes on."""
     last_progress = time.monotonic()
     while True:
         if cancel.cancelled:
@@ -211,8 +226,13 @@ def _collect(proc: WorkerProcess, sink: CatalogSink, summary: CatalogSummary,
                 if rkind == "entry":  # nearly every record: no call through _dispatch
                     summary.entry_count += 1
                     entry(record)
+                elif rkind == HANDOFF_KIND:
+                    summary.entry_count += 1
+                    entry(_hash_handed_off(ring, *record))
                 else:
                     _dispatch(sink, summary, rkind, record)
+            if ring is not None:
+                ring.batch_taken()
             progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
         elif kind == "beat":
             progress(ProgressUpdate("catalog", summary.entry_count, None, "files"))
@@ -228,6 +248,17 @@ def _collect(proc: WorkerProcess, sink: CatalogSink, summary: CatalogSummary,
 
 
 _STOPPED = object()
+
+
+def _hash_handed_off(ring: ContentRing | None, start: int, length: int,
+                     record: EntryRecord) -> EntryRecord:
+    """The entry with the digests of the content the worker handed over."""
+    if ring is None:
+        raise WireError("content handed over, but no buffer was shared")
+    if length != record.size or record.md5 is not None or record.sha256 is not None:
+        raise WireError("an entry hand-off does not match its entry")
+    md5, sha256 = ring.digests(start, length)
+    return record._replace(md5=md5, sha256=sha256, bytes_hashed=length)
 
 
 def _next_message(proc: WorkerProcess, summary: CatalogSummary, timeout: float) -> Any:

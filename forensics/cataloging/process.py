@@ -68,9 +68,11 @@ class WorkerProcess:
         target: the function the worker runs.
         job: JSON-serialisable job description.
         memory_limit: RLIMIT_AS of the worker in bytes (None: unlimited).
+        pass_fds: further descriptors the worker inherits (under the same numbers).
     """
 
-    def __init__(self, target: str, job: dict[str, Any], memory_limit: int | None) -> None:
+    def __init__(self, target: str, job: dict[str, Any], memory_limit: int | None,
+                 pass_fds: tuple[int, ...] = ()) -> None:
         read_fd, write_fd = os.pipe()
         _enlarge_pipe(write_fd)
         env = dict(os.environ)
@@ -88,7 +90,8 @@ class WorkerProcess:
                 "--job", json.dumps(job)]
         try:
             # its own process group: whatever the worker might start is stopped with it
-            self.proc = subprocess.Popen(args, pass_fds=(write_fd,), stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(args, pass_fds=(write_fd, *pass_fds),
+                                         stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=self._stderr, env=env,
                                          cwd=str(_PROJECT_ROOT), close_fds=True,
                                          start_new_session=True)

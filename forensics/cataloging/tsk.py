@@ -31,6 +31,7 @@ from forensics.cataloging.records import (
     Timestamp,
     VolumeRecord,
 )
+from forensics.cataloging.wire import HANDOFF_KIND
 from forensics.media import MediaReader
 from forensics.textsafe import escape_for_display
 
@@ -165,14 +166,20 @@ class ImageScanner:
         entry_out: turns a finished entry's field list into what is emitted: an
             :class:`EntryRecord` by default; the worker process passes the wire encoder,
             so no record is built only to be taken apart again.
+        handoff: offered a file's whole content instead of hashing it here; returns
+            where it put it, or None (then the content is hashed here). An entry whose
+            content was handed off is emitted as ``(HANDOFF_KIND, [start, length,
+            entry])`` with no digests (see :mod:`forensics.cataloging.sharedcontent`).
     """
 
     def __init__(self, reader: MediaReader, emit: Emit, options: WalkOptions,
                  heartbeat: Callable[[int, int], None],
-                 entry_out: Callable[[list[Any]], Any] = entry_record) -> None:
+                 entry_out: Callable[[list[Any]], Any] = entry_record,
+                 handoff: Callable[[bytes], tuple[int, int] | None] | None = None) -> None:
         self._reader = reader
         self._emit = emit
         self._entry_out = entry_out
+        self._handoff = handoff
         self._opt = options
         self._beat = heartbeat
         self._img = MediaImage(reader)
@@ -180,8 +187,8 @@ class ImageScanner:
         self._type_pool = (ThreadPoolExecutor(TYPE_THREADS, thread_name_prefix="libmagic")
                            if options.detect_types else None)
         self._md5_pool = ThreadPoolExecutor(1, thread_name_prefix="md5")
-        self._pending: deque[tuple[list[Any], Future[tuple[str | None, str | None]] | None]]
-        self._pending = deque()
+        self._pending: deque[tuple[list[Any], Future[tuple[str | None, str | None]] | None,
+                                   tuple[int, int] | None]] = deque()
         self._fs_count = 0
         self._countdown = BEAT_EVERY
         self.files = 0
@@ -199,15 +206,16 @@ class ImageScanner:
                 self._type_pool.shutdown()
             self._md5_pool.shutdown()
 
-    def _queue_entry(self, fields: list[Any], head: bytes | None) -> None:
+    def _queue_entry(self, fields: list[Any], head: bytes | None,
+                     handed_off: tuple[int, int] | None) -> None:
         """Emit entries in walk order; libmagic runs on a few threads meanwhile."""
         future = None
         if head is not None and self._type_pool is not None and self._types is not None:
             future = self._type_pool.submit(self._types.detect, head)
         elif not self._pending:  # nothing waits for libmagic: no queue needed
-            self._emit("entry", self._entry_out(fields))
+            self._emit_entry(fields, handed_off)
             return
-        self._pending.append((fields, future))
+        self._pending.append((fields, future, handed_off))
         self._drain(MAX_PENDING // 2 if len(self._pending) > MAX_PENDING else None)
 
     def _drain(self, wait_until: int | None) -> None:
@@ -215,7 +223,7 @@ class ImageScanner:
         ``wait_until`` entries wait, block on the head (None: never block)."""
         pending = self._pending
         while pending:
-            fields, future = pending[0]
+            fields, future, handed_off = pending[0]
             if future is not None:
                 if not future.done() and (wait_until is None or len(pending) <= wait_until):
                     return
@@ -225,7 +233,13 @@ class ImageScanner:
                 fields[_I_MISMATCH] = (fields[_I_STREAM] is None
                                        and extension_mismatch(fields[_I_NAME], mime))
             pending.popleft()
+            self._emit_entry(fields, handed_off)
+
+    def _emit_entry(self, fields: list[Any], handed_off: tuple[int, int] | None) -> None:
+        if handed_off is None:
             self._emit("entry", self._entry_out(fields))
+        else:
+            self._emit(HANDOFF_KIND, [*handed_off, self._entry_out(fields)])
 
     def _scan(self) -> str | None:
         try:
@@ -478,19 +492,21 @@ class _FsWalk:
         meta_alloc = fields[_I_META_ALLOCATED]
         readable = (meta_alloc is not None and meta_type_i == _META_REG
                     and (name_alloc or (self.sc._opt.hash_deleted and not meta_alloc)))
-        head = None
+        head = handed_off = None
         if readable and self.is_ntfs and attr_type is None:
             fields[_I_ERROR] = "no readable $DATA attribute"
             if name_alloc:
                 self.sc._emit("gap", Gap(self.where(fields[_I_PATH]),
                                          "content unreadable: no $DATA attribute"))
         elif readable and self.sc._opt.hash_content:
-            head = self._read_content(f, fields, attr_type, attr_id, size)
-        self.sc._queue_entry(fields, head)
+            head, handed_off = self._read_content(f, fields, attr_type, attr_id, size)
+        self.sc._queue_entry(fields, head, handed_off)
 
     def _read_content(self, f: Any, fields: list[Any], attr_type: int | None,
-                      attr_id: int | None, size: int) -> bytes | None:
-        """Hash the content into ``fields``; returns the start of it for type detection."""
+                      attr_id: int | None, size: int
+                      ) -> tuple[bytes | None, tuple[int, int] | None]:
+        """Hash the content into ``fields`` (or hand it off whole); returns the start of
+        it for type detection, and where it was handed off to."""
         sc = self.sc
         if size <= PARALLEL_MIN:
             # Most files are small: one read and both hashes right here, no generator and
@@ -507,10 +523,12 @@ class _FsWalk:
             if data is not None and len(data) == size:
                 sc.files += 1
                 sc.bytes += size
-                fields[_I_MD5] = hashlib.md5(data, usedforsecurity=False).hexdigest()
-                fields[_I_SHA256] = hashlib.sha256(data).hexdigest()
                 fields[_I_BYTES_HASHED] = size
-                return data[:MAGIC_BYTES]
+                handed_off = sc._handoff(data) if sc._handoff is not None else None
+                if handed_off is None:
+                    fields[_I_MD5] = hashlib.md5(data, usedforsecurity=False).hexdigest()
+                    fields[_I_SHA256] = hashlib.sha256(data).hexdigest()
+                return data[:MAGIC_BYTES], handed_off
         error: list[str] = []
 
         def chunks() -> Iterator[bytes]:
@@ -543,13 +561,13 @@ class _FsWalk:
                 sc._emit("gap", Gap(self.where(fields[_I_PATH]),
                                     f"content unreadable: {error[0]}"))
             fields[_I_ERROR] = error[0]
-            return None
+            return None, None
         fields[_I_MD5] = result.md5
         fields[_I_SHA256] = result.sha256
         fields[_I_BYTES_HASHED] = result.length
         if error:
             fields[_I_ERROR] = error[0]
-        return result.head
+        return result.head, None
 
 
 class ContentReader:

@@ -28,6 +28,11 @@ class WireError(ValueError):
     """The worker sent something that is not a valid record."""
 
 
+HANDOFF_KIND = "entry-handoff"
+"""An entry whose content the worker handed to the application to hash:
+``[start, length, entry]`` (see :mod:`forensics.cataloging.sharedcontent`)."""
+
+
 _KINDS: dict[str, type] = {
     "entry": EntryRecord, "volume": VolumeRecord, "fs": FileSystemRecord, "gap": Gap,
     "note": Gap,
@@ -161,6 +166,12 @@ def from_wire(kind: str, values: Any) -> Any:
     """
     if kind == "entry" and type(values) is list and _E_REQUIRED <= len(values) <= _E_COUNT:
         return _entry_from_wire(values)
+    if kind == HANDOFF_KIND:
+        if (type(values) is not list or len(values) != 3 or type(values[0]) is not int
+                or type(values[1]) is not int or type(values[2]) is not list
+                or not _E_REQUIRED <= len(values[2]) <= _E_COUNT):
+            raise WireError("malformed entry hand-off from the catalog worker")
+        return values[0], values[1], _entry_from_wire(values[2])
     codec = _CODECS.get(kind)
     if (codec is None or type(values) is not list
             or not codec.required <= len(values) <= len(codec.allowed)):

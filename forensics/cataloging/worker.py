@@ -9,6 +9,8 @@ parsing was subverted by a crafted image must not be able to run code in the
 application by what it sends):
 
 ``["records", [[kind, wire], ...]]``  volumes, file systems, entries, gaps, in order
+                                      (entries whose content the application is to
+                                      hash: see :mod:`.sharedcontent`)
 ``["beat", files_hashed, bytes_hashed]``  progress, also sent while a big file is read
 ``["done", info]``                    the walk finished
 ``["error", message]``                the walk stopped on an error it caught
@@ -32,12 +34,14 @@ from typing import Any
 
 import orjson
 
-from forensics.cataloging.wire import entry_fields_to_wire, to_wire
+from forensics.cataloging.sharedcontent import RingWriter
+from forensics.cataloging.wire import HANDOFF_KIND, entry_fields_to_wire, to_wire
 from forensics.gc_tuning import relaxed_gc
 
 BATCH_RECORDS = 512
 BATCH_SECONDS = 0.25
 BEAT_SECONDS = 0.5
+_ENCODED_KINDS = frozenset(("entry", HANDOFF_KIND))
 
 
 def apply_limits(memory_limit: int | None) -> None:
@@ -136,11 +140,14 @@ def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
 
     Args:
         conn: write end of the pipe to the parent.
-        job: ``image`` (path), ``format`` (or None), ``options`` (WalkOptions fields).
+        job: ``image`` (path), ``format`` (or None), ``options`` (WalkOptions fields),
+            ``content_ring_fd`` (optional: the buffer to hand content over in).
     """
     from forensics.cataloging.tsk import ImageScanner, WalkOptions, tsk_version
     from forensics.media import MediaFormat, open_media
 
+    ring_fd = job.get("content_ring_fd")
+    ring = RingWriter(int(ring_fd)) if ring_fd is not None else None
     batch: list[tuple[str, list[Any]]] = []
     last_flush = time.monotonic()
     last_beat = last_flush
@@ -150,11 +157,13 @@ def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
         if batch:
             conn.send(("records", batch))
             batch.clear()
+            if ring is not None:
+                ring.batch_sent()
         last_flush = time.monotonic()
 
     def emit(kind: str, record: Any) -> None:
         # entries arrive already encoded (entry_out below); the rest now, while in cache
-        batch.append((kind, record if kind == "entry" else to_wire(record)))
+        batch.append((kind, record if kind in _ENCODED_KINDS else to_wire(record)))
         if len(batch) >= BATCH_RECORDS or time.monotonic() - last_flush > BATCH_SECONDS:
             flush()
 
@@ -169,7 +178,8 @@ def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
     fmt = MediaFormat(job["format"]) if job.get("format") else None
     with open_media(job["image"], fmt) as reader:
         scanner = ImageScanner(reader, emit, WalkOptions(**job.get("options", {})), beat,
-                               entry_out=entry_fields_to_wire)
+                               entry_out=entry_fields_to_wire,
+                               handoff=ring.offer if ring is not None else None)
         scheme = scanner.scan()
         flush()
         import magic

@@ -86,3 +86,23 @@ def pipe_size_worker(conn: Any, job: dict[str, Any]) -> None:
     import fcntl
 
     conn.send(["pipe", fcntl.fcntl(conn._conn.fileno(), fcntl.F_GETPIPE_SZ)])
+
+
+def _file_entry_wire(size: int) -> list[Any]:
+    from forensics.cataloging.records import EntryRecord
+
+    return to_wire(EntryRecord(0, 0, "f.bin", b"f.bin", "f.bin", b"f.bin", None, 5, None,
+                               None, None, "r", "r", size, True, True, False,
+                               None, None, None, None, 420, 0, 0))
+
+
+def handoff_beyond_buffer_worker(conn: Any, job: dict[str, Any]) -> None:
+    """Claims content far outside the shared buffer."""
+    conn.send(["records", [["entry-handoff", [1 << 40, 9000, _file_entry_wire(9000)]]]])
+    time.sleep(30)
+
+
+def handoff_not_matching_entry_worker(conn: Any, job: dict[str, Any]) -> None:
+    """Hands over fewer bytes than the entry's size."""
+    conn.send(["records", [["entry-handoff", [0, 9000, _file_entry_wire(12_000)]]]])
+    time.sleep(30)
