@@ -25,11 +25,12 @@ import argparse
 import gc
 import importlib
 import json
+import os
 import resource
+import struct
 import sys
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from typing import Any
 
 import orjson
@@ -41,6 +42,7 @@ from forensics.gc_tuning import relaxed_gc
 BATCH_RECORDS = 512
 BATCH_SECONDS = 0.25
 BEAT_SECONDS = 0.5
+_SHORT, _LONG = struct.Struct("!i"), struct.Struct("!Q")
 _ENCODED_KINDS = frozenset(("entry", HANDOFF_KIND))
 
 
@@ -92,19 +94,40 @@ def encode_message(message: list[Any] | tuple[Any, ...]) -> bytes:
 
 
 class Channel:
-    """The worker's end of the pipe: length-prefixed JSON messages."""
+    """The worker's end of the pipe: length-prefixed JSON messages.
+
+    Frames are those of :class:`multiprocessing.connection.Connection` (a big-endian
+    signed 32-bit length, or -1 and an unsigned 64-bit one), which the application
+    reads with; written here directly, so the worker does not load that module.
+    """
 
     def __init__(self, fd: int) -> None:
-        self._conn = Connection(fd, readable=False)
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
 
     def send(self, message: list[Any] | tuple[Any, ...]) -> None:
-        self._conn.send_bytes(encode_message(message))
+        self.send_raw(encode_message(message))
 
     def send_raw(self, frame: bytes) -> None:
-        self._conn.send_bytes(frame)
+        n = len(frame)
+        header = _SHORT.pack(n) if n <= 0x7FFFFFFF else _SHORT.pack(-1) + _LONG.pack(n)
+        if n > 16384:  # no copy of a big frame just to put the header in front
+            self._write_all(header)
+            self._write_all(frame)
+        else:
+            self._write_all(header + frame)
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
 
     def close(self) -> None:
-        self._conn.close()
+        if self._fd >= 0:
+            fd, self._fd = self._fd, -1
+            os.close(fd)
 
 
 def worker_entry(target: Callable[[Channel, dict[str, Any]], None], conn: Channel,
@@ -176,22 +199,24 @@ def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
             last_beat = now
 
     fmt = MediaFormat(job["format"]) if job.get("format") else None
+    options = WalkOptions(**job.get("options", {}))
     with open_media(job["image"], fmt) as reader:
-        scanner = ImageScanner(reader, emit, WalkOptions(**job.get("options", {})), beat,
-                               entry_out=entry_fields_to_wire,
+        scanner = ImageScanner(reader, emit, options, beat, entry_out=entry_fields_to_wire,
                                handoff=ring.offer if ring is not None else None)
         scheme = scanner.scan()
         flush()
-        import magic
+        versions = {"sleuthkit": tsk_version()}
+        if options.detect_types:  # libmagic is named only where it typed the files
+            import magic
 
+            versions["libmagic"] = str(getattr(magic, "version", lambda: "")())
         conn.send(("done", {
             "volume_system": scheme,
             "media_size": reader.size,
             "media_format": reader.info.format.value,
             "files_hashed": scanner.files,
             "bytes_hashed": scanner.bytes,
-            "tool_versions": {"sleuthkit": tsk_version(),
-                              "libmagic": str(getattr(magic, "version", lambda: "")())},
+            "tool_versions": versions,
         }))
 
 

@@ -85,7 +85,7 @@ def pipe_size_worker(conn: Any, job: dict[str, Any]) -> None:
     """Reports how many bytes its pipe to the parent holds."""
     import fcntl
 
-    conn.send(["pipe", fcntl.fcntl(conn._conn.fileno(), fcntl.F_GETPIPE_SZ)])
+    conn.send(["pipe", fcntl.fcntl(conn.fileno(), fcntl.F_GETPIPE_SZ)])
 
 
 def _file_entry_wire(size: int) -> list[Any]:

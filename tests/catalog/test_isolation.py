@@ -244,3 +244,26 @@ def test_the_worker_can_write_a_whole_batch_ahead() -> None:
         assert message[1] >= min(PIPE_BYTES, limit) >= 1 << 20
     finally:
         proc.close()
+
+
+def test_worker_frames_are_read_back_exactly_by_the_application() -> None:
+    """The worker writes frames itself; the application reads them with
+    multiprocessing's Connection: every size round-trips unchanged."""
+    import os
+    import threading
+    from multiprocessing.connection import Connection
+
+    from forensics.cataloging.worker import Channel
+
+    frames = [b"", b"x", bytes(range(256)) * 64, b"y" * 16385, os.urandom(3 << 20)]
+    read_fd, write_fd = os.pipe()
+    channel = Channel(write_fd)
+    writer = threading.Thread(target=lambda: [channel.send_raw(f) for f in frames])
+    writer.start()
+    reader = Connection(read_fd, writable=False)
+    try:
+        assert [reader.recv_bytes() for _ in frames] == frames
+    finally:
+        writer.join()
+        channel.close()
+        reader.close()
