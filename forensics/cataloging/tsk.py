@@ -31,6 +31,7 @@ from forensics.cataloging.records import (
     Timestamp,
     VolumeRecord,
 )
+from forensics.cataloging.sharedcontent import HANDOFF_MIN
 from forensics.cataloging.wire import HANDOFF_KIND
 from forensics.media import MediaReader
 from forensics.textsafe import escape_for_display
@@ -524,7 +525,8 @@ class _FsWalk:
                 sc.files += 1
                 sc.bytes += size
                 fields[_I_BYTES_HASHED] = size
-                handed_off = sc._handoff(data) if sc._handoff is not None else None
+                handed_off = (sc._handoff(data) if sc._handoff is not None
+                              and size >= HANDOFF_MIN else None)
                 if handed_off is None:
                     fields[_I_MD5] = hashlib.md5(data, usedforsecurity=False).hexdigest()
                     fields[_I_SHA256] = hashlib.sha256(data).hexdigest()
