@@ -16,8 +16,8 @@ ratio column compares each time with ``tsk_loaddb`` (for listings) or
 The two ext4 images differ only in how much content their files hold. "ext4" has
 about 600 MB (text and binary files of 20 kB on average), which is what the
 reference measurements for the catalog aims imply (``tsk_loaddb -h`` at 6.4 s and
-98 MB/s is about 630 MB); "ext4-small" has 286 MB (6 kB on average, median
-1.4 kB), where the cost per name outweighs the hashing.
+98 MB/s is about 630 MB); "ext4-small" has as many files and folders with 286 MB
+(6 kB on average, median 1.4 kB), where the cost per name outweighs the hashing.
 
 Every timed run, of every tool, starts with the image in the page cache (read
 through once just before): the comparison is of the tools' work, not of how much
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         ["image", "tool", "entries", "seconds", "files/s", "MB/s", "× tsk_loaddb"],
         rows,
         notes=(f"Images: generated from seed 2026: ext4 ({args.ext4_files} files, 20 kB mean "
-               f"size), ext4-small (the same names, 6 kB mean size) and FAT32 "
+               f"size), ext4-small (as many files, 6 kB mean size) and FAT32 "
                f"({args.fat_files} files). Every run starts with the image in the page cache. "
                f"Fastest of {args.repeat} runs (libmagic rows: one run). "
                "MB/s: file content read and hashed per second. "

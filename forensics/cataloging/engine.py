@@ -178,9 +178,11 @@ def run_catalog(
     except Exception as exc:  # the sink failed (database full, disk error ...)
         summary.error = f"storing the catalog failed: {' '.join(str(exc).split())[:300]}"
     finally:
-        proc.close()
-        if ring is not None:
-            ring.close()
+        try:
+            proc.close()
+        finally:
+            if ring is not None:
+                ring.close()
     if finished:
         summary.status = RunStatus.INCOMPLETE if summary.gaps else RunStatus.COMPLETE
     elif summary.status is not RunStatus.CANCELLED:

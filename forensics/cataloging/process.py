@@ -103,8 +103,8 @@ class WorkerProcess:
             os.close(write_fd)
         self._conn = Connection(read_fd, writable=False)
         # A thread keeps the pipe drained, so the worker goes on parsing while the
-        # application stores the previous batch (a pipe holds only 64 KiB). It owns the
-        # descriptor and closes it itself: the number is never freed while it reads.
+        # application stores the previous batch. It owns the descriptor and closes it
+        # itself: the number is never freed while it reads.
         self._frames: deque[bytes | BaseException] = deque()
         self._queued = 0
         self._ready = threading.Condition()

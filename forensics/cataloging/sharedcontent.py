@@ -12,15 +12,19 @@ and the application never falls far behind (the run ends when both are done).
 
 Nothing is parsed on the application's side: it hashes bytes. A worker
 subverted by a crafted image can make those bytes wrong, as it could make its
-own hashes wrong, but it cannot make the application read outside the buffer or
-hash one region twice: every hand-off is checked (see :meth:`ContentRing.digests`).
-The buffer is an anonymous memory file (``memfd_create``), passed to the worker as
-an inherited descriptor; where that is not available the worker hashes everything
-itself, as before.
+own hashes wrong, but it cannot make the application read outside the buffer,
+hash one region twice or hash more than an honest worker could have handed over
+in one batch: every hand-off is checked (see :meth:`ContentRing.digests`). The
+buffer is an anonymous memory file (``memfd_create``) sealed at its size, so the
+worker cannot shrink it under the application's mapping (which would crash the
+application on its next read); it is passed to the worker as an inherited
+descriptor. Where sealed memory files are not available, or the worker cannot
+map the buffer (a tight memory limit), the worker hashes everything itself.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import mmap
 import os
@@ -34,6 +38,8 @@ MAX_BACKLOG = 32 << 20
 """Bytes the worker may have handed over and the application not hashed yet."""
 HANDOFF_MIN = 8 << 10
 """Smaller files are hashed by the worker: copying them costs about as much."""
+HANDOFF_MAX = 256 << 10
+"""Larger files are hashed by the worker (MD5 on a second thread, in chunks)."""
 BATCHES_AHEAD = 1
 """Batches of records the worker may have sent beyond those the application has taken
 in, and still hand content over: further behind, the application has enough to do."""
@@ -56,20 +62,24 @@ class ContentRing:
 
     def __init__(self, size: int = RING_BYTES) -> None:
         self.size = size
-        self.fd = os.memfd_create("sealbag-content", os.MFD_CLOEXEC)
+        self._batch_limit = min(MAX_BACKLOG, size)
+        self.fd = os.memfd_create("sealbag-content", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
         try:
             os.ftruncate(self.fd, _HEADER + size)
+            fcntl.fcntl(self.fd, fcntl.F_ADD_SEALS,
+                        fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_SEAL)
             self._map = mmap.mmap(self.fd, _HEADER + size)
         except BaseException:
             os.close(self.fd)
             raise
         self._hashed = 0
         self._taken = 0
+        self._batch_start: int | None = None
 
     @classmethod
     def create(cls) -> ContentRing | None:
-        """A ring, or None where shared memory files are not available."""
-        if not hasattr(os, "memfd_create"):
+        """A ring, or None where sealed shared memory files are not available."""
+        if not hasattr(os, "memfd_create") or not hasattr(fcntl, "F_ADD_SEALS"):
             return None
         try:
             return cls()
@@ -79,18 +89,26 @@ class ContentRing:
     def digests(self, start: int, length: int) -> tuple[str, str]:
         """MD5 and SHA-256 (hex) of ``length`` bytes handed over at ring position ``start``.
 
-        Hand-offs must come in the order they were made, each after the last one hashed
-        and within one buffer's length of it (the worker never gets further ahead), and
-        not across the buffer's end.
+        Hand-offs must come in the order they were made, each after the last one hashed,
+        at most :data:`HANDOFF_MAX` long and not across the buffer's end; each must end
+        at most :data:`MAX_BACKLOG` after the last one hashed and after the first of
+        its batch of records began (an honest worker never gets further ahead: it
+        offered the whole batch before the application hashed any of it). So a batch
+        costs the application at most one backlog of hashing, whatever it claims.
 
         Raises:
             HandoffError: the hand-off breaks one of those rules.
         """
         if (type(start) is not int or type(length) is not int or start < self._hashed
-                or not 0 < length <= self.size or start + length - self._hashed > self.size
-                or start % self.size + length > self.size):
+                or not 0 < length <= min(HANDOFF_MAX, self.size)
+                or start % self.size + length > self.size
+                or start + length - self._hashed > self._batch_limit
+                or start + length - (start if self._batch_start is None
+                                     else self._batch_start) > self._batch_limit):
             raise HandoffError(f"content hand-off out of order or out of bounds "
                                f"({str(start)[:20]}, {str(length)[:20]})")
+        if self._batch_start is None:
+            self._batch_start = start
         offset = _HEADER + start % self.size
         with memoryview(self._map)[offset:offset + length] as view:
             md5 = hashlib.md5(view, usedforsecurity=False).hexdigest()
@@ -101,6 +119,7 @@ class ContentRing:
 
     def batch_taken(self) -> None:
         """Tell the worker one more batch of its records has been taken in."""
+        self._batch_start = None
         self._taken += 1
         _TAKEN.pack_into(self._map, _TAKEN_AT, self._taken)
 
@@ -136,7 +155,7 @@ class RingWriter:
         """Hand ``data`` over: its ``(start, length)`` in the ring, or None when the
         worker should hash it itself (too small, or the application is behind)."""
         length = len(data)
-        if (length < HANDOFF_MIN or length > self._backlog_limit
+        if (length < HANDOFF_MIN or length > min(HANDOFF_MAX, self._backlog_limit)
                 or self._sent - _TAKEN.unpack_from(self._map, _TAKEN_AT)[0] > BATCHES_AHEAD):
             return None
         start = self._written

@@ -112,7 +112,7 @@ class _BulkConnection:
         """Copy the committed log into the database file (SQLite; PASSIVE: never waits
         for readers)."""
         if self._conn is not None and self._conn.dialect.name == "sqlite":
-            self._conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            self._conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").close()
             self._conn.commit()
 
     def close(self) -> None:

@@ -93,6 +93,11 @@ def encode_message(message: list[Any] | tuple[Any, ...]) -> bytes:
         return b" " + json.dumps(message, separators=(",", ":")).encode("utf-8")
 
 
+def frame_header(n: int) -> bytes:
+    """The length prefix of an ``n``-byte frame."""
+    return _SHORT.pack(n) if n <= 0x7FFFFFFF else _SHORT.pack(-1) + _LONG.pack(n)
+
+
 class Channel:
     """The worker's end of the pipe: length-prefixed JSON messages.
 
@@ -112,7 +117,7 @@ class Channel:
 
     def send_raw(self, frame: bytes) -> None:
         n = len(frame)
-        header = _SHORT.pack(n) if n <= 0x7FFFFFFF else _SHORT.pack(-1) + _LONG.pack(n)
+        header = frame_header(n)
         if n > 16384:  # no copy of a big frame just to put the header in front
             self._write_all(header)
             self._write_all(frame)
@@ -158,6 +163,17 @@ def _send_quietly(conn: Channel, message: tuple[Any, ...]) -> None:
         pass
 
 
+def _ring_writer(fd: Any) -> RingWriter | None:
+    """The shared buffer to hand content over in, or None: then this worker hashes
+    everything itself (also when it cannot map the buffer under a tight memory limit)."""
+    if fd is None:
+        return None
+    try:
+        return RingWriter(int(fd))
+    except (OSError, ValueError):
+        return None
+
+
 def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
     """Walk one image and stream the records to ``conn``.
 
@@ -169,8 +185,7 @@ def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
     from forensics.cataloging.tsk import ImageScanner, WalkOptions, tsk_version
     from forensics.media import MediaFormat, open_media
 
-    ring_fd = job.get("content_ring_fd")
-    ring = RingWriter(int(ring_fd)) if ring_fd is not None else None
+    ring = _ring_writer(job.get("content_ring_fd"))
     batch: list[tuple[str, list[Any]]] = []
     last_flush = time.monotonic()
     last_beat = last_flush
@@ -206,7 +221,7 @@ def catalog_worker(conn: Channel, job: dict[str, Any]) -> None:
         scheme = scanner.scan()
         flush()
         versions = {"sleuthkit": tsk_version()}
-        if options.detect_types:  # libmagic is named only where it typed the files
+        if options.detect_types and options.hash_content:  # only where libmagic typed files
             import magic
 
             versions["libmagic"] = str(getattr(magic, "version", lambda: "")())

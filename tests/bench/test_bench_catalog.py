@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -33,6 +34,11 @@ def test_catalog_benchmark_runs_and_lists_what_fls_lists(tmp_path: Path,
                      "Sealbag + MD5 + SHA-256 stored", "Sealbag + hashes + types stored"):
             assert tools[tool][0] == listed, (image, tool)
         assert tools["Sealbag + MD5 + SHA-256 stored"][3] != "-"  # content was hashed
-    # the two ext4 images hold the same names but different amounts of content
-    sizes = {p.name: p.stat().st_size for p in (tmp_path / "images").glob("*.img")}
-    assert len(sizes) == 3
+    # the two ext4 images hold as many names but different amounts of content
+    assert by_image["ext4"]["fls -r -p"][0] == by_image["ext4-small"]["fls -r -p"][0]
+    keys = [json.loads(p.read_text(encoding="utf-8"))
+            for p in (tmp_path / "images").glob("bench-ext4-*.answers.json")]
+    assert len(keys) == 2
+    content = [sum(f["size"] for f in key["files"] if not f["path"].startswith("large_"))
+               for key in keys]
+    assert max(content) > 2 * min(content)

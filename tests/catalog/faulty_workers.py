@@ -106,3 +106,11 @@ def handoff_not_matching_entry_worker(conn: Any, job: dict[str, Any]) -> None:
     """Hands over fewer bytes than the entry's size."""
     conn.send(["records", [["entry-handoff", [0, 9000, _file_entry_wire(12_000)]]]])
     time.sleep(30)
+
+
+def unmappable_ring_worker(conn: Any, job: dict[str, Any]) -> None:
+    """The real catalog worker, given a buffer it cannot map (as under a tight limit)."""
+    from forensics.cataloging.worker import catalog_worker
+
+    os.close(int(job["content_ring_fd"]))
+    catalog_worker(conn, job)

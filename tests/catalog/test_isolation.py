@@ -232,8 +232,19 @@ def test_an_image_at_a_path_that_is_not_utf8(ext4_image, tmp_path: Path) -> None
 def test_the_worker_can_write_a_whole_batch_ahead() -> None:
     """The pipe to the worker holds 1 MiB (Linux's default 64 KiB would stop the walk
     whenever the application thread is busy storing a batch)."""
+    import fcntl
+    import os
+
     from forensics.cataloging.process import PIPE_BYTES, WorkerProcess
 
+    probe_r, probe_w = os.pipe()
+    try:
+        fcntl.fcntl(probe_w, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except OSError:
+        pytest.skip("this system does not allow 1 MiB pipes (the default still works)")
+    finally:
+        os.close(probe_r)
+        os.close(probe_w)
     limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
     proc = WorkerProcess(f"{FAULTY}:pipe_size_worker", {}, None)
     try:
@@ -267,3 +278,13 @@ def test_worker_frames_are_read_back_exactly_by_the_application() -> None:
         writer.join()
         channel.close()
         reader.close()
+
+
+def test_frames_over_2_gib_get_the_long_length_prefix() -> None:
+    import struct
+
+    from forensics.cataloging.worker import frame_header
+
+    assert frame_header(5) == struct.pack("!i", 5)
+    assert frame_header(2**31 - 1) == struct.pack("!i", 2**31 - 1)
+    assert frame_header(2**31) == struct.pack("!i", -1) + struct.pack("!Q", 2**31)

@@ -13,6 +13,7 @@ from forensics.cataloging import engine
 from forensics.cataloging.engine import CatalogOptions, ListSink, run_catalog
 from forensics.cataloging.records import RunStatus
 from forensics.cataloging.sharedcontent import (
+    HANDOFF_MAX,
     HANDOFF_MIN,
     ContentRing,
     HandoffError,
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "memfd_create"),
 
 @pytest.fixture
 def ring():  # type: ignore[no-untyped-def]
-    ring = ContentRing(256 << 10)
+    ring = ContentRing(HANDOFF_MAX)
     yield ring
     ring.close()
 
@@ -54,6 +55,7 @@ def test_content_handed_over_is_hashed_by_the_application(ring: ContentRing) -> 
 
 @pytest.mark.parametrize("start, length", [
     (0, 0), (0, -5), (0, (256 << 10) + 1), ((256 << 10) - 100, 200), (-1, 10), (1 << 40, 10),
+    (0, HANDOFF_MAX + 1),
     ("0", 10), (0, 10.0), (True, 10),
 ])
 def test_a_handoff_outside_the_buffer_is_refused(ring: ContentRing, start, length) -> None:
@@ -98,26 +100,62 @@ def test_the_worker_stops_handing_over_while_the_application_is_behind(
 
 
 def test_nothing_waiting_to_be_hashed_is_ever_overwritten(ring: ContentRing) -> None:
-    """Random sizes wrap around the buffer many times; every hand-off still hashes to
-    exactly what was handed over."""
+    """Batches of random sizes wrap around the buffer many times, the application
+    taking them in at random moments; every hand-off still hashes to exactly what was
+    handed over, and no honest hand-off is refused."""
     rng = random.Random(7)
     writer = _writer(ring)
-    waiting: list[tuple[tuple[int, int], tuple[str, str]]] = []
+    sent: list[list[tuple[tuple[int, int], tuple[str, str]]]] = []
     handed = 0
     for _ in range(3000):
-        if waiting and rng.random() < 0.45:
-            where, expected = waiting.pop(0)
-            assert ring.digests(*where) == expected
+        if sent and rng.random() < 0.6:
+            for where, expected in sent.pop(0):
+                assert ring.digests(*where) == expected
+            ring.batch_taken()
             continue
-        data = rng.randbytes(rng.randrange(HANDOFF_MIN, 60_000))
-        where = writer.offer(data)
-        if where is not None:
-            handed += len(data)
-            waiting.append((where, _digests(data)))
-    for where, expected in waiting:
-        assert ring.digests(*where) == expected
-    assert handed > 20 * ring.size
+        batch = []
+        for _ in range(rng.randrange(1, 12)):
+            data = rng.randbytes(rng.randrange(HANDOFF_MIN, 60_000))
+            where = writer.offer(data)
+            if where is not None:
+                handed += len(data)
+                batch.append((where, _digests(data)))
+        sent.append(batch)
+        writer.batch_sent()
+    for batch in sent:
+        for where, expected in batch:
+            assert ring.digests(*where) == expected
+        ring.batch_taken()
+    assert handed > 10 * ring.size
     writer.close()
+
+
+def test_one_batch_cannot_make_the_application_hash_more_than_a_backlog(
+        ring: ContentRing) -> None:
+    """A subverted worker could otherwise name gigabytes of hashing in a few bytes
+    of records (each hand-off only has to start after the last)."""
+    size = ring.size
+    for start in range(0, 250_000, 50_000):
+        ring.digests(start, 50_000)
+    with pytest.raises(HandoffError):  # the batch would go on past a backlog (the ring)
+        ring.digests(size, 50_000)
+    ring.batch_taken()
+    ring.digests(size, 50_000)  # the same, in a new batch
+    with pytest.raises(HandoffError):  # too far beyond what was hashed
+        ring.digests(3 * size, 9000)
+
+
+def test_the_worker_cannot_shrink_the_buffer_under_the_application(
+        ring: ContentRing) -> None:
+    """Shrinking the memory file would crash the application on its next read (SIGBUS):
+    the file is sealed at its size."""
+    fd = os.open(f"/proc/self/fd/{ring.fd}", os.O_RDWR)  # as a worker could reopen it
+    try:
+        with pytest.raises(PermissionError):
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+    ring.digests(0, 9000)
 
 
 def test_malformed_handoff_records_are_refused() -> None:
@@ -138,7 +176,8 @@ def content_image(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
     return path, key
 
 
-def _catalog(image: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ListSink, int]:
+def _catalog(image: Path, monkeypatch: pytest.MonkeyPatch, detect_types: bool = False,
+             worker: str = engine.DEFAULT_WORKER) -> tuple[ListSink, int]:
     handed = []
     real = engine._hash_handed_off
 
@@ -148,17 +187,22 @@ def _catalog(image: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ListSink, in
 
     monkeypatch.setattr(engine, "_hash_handed_off", counting)
     sink = ListSink()
-    summary = run_catalog(image, sink, options=CatalogOptions(detect_types=False))
+    summary = run_catalog(image, sink, options=CatalogOptions(detect_types=detect_types),
+                          worker=worker)
     assert summary.status is RunStatus.COMPLETE
     return sink, len(handed)
 
 
-def test_a_catalog_hashes_right_whoever_hashes(content_image, monkeypatch) -> None:
+@pytest.mark.parametrize("detect_types", [False, True])
+def test_a_catalog_hashes_right_whoever_hashes(content_image, monkeypatch,
+                                               detect_types: bool) -> None:
+    """With or without libmagic's queue in between, entries whose content the
+    application hashed carry the same digests as when the worker hashes everything."""
     image, key = content_image
-    shared, handed = _catalog(image, monkeypatch)
+    shared, handed = _catalog(image, monkeypatch, detect_types)
     assert handed > 0
     monkeypatch.setattr(ContentRing, "create", classmethod(lambda cls: None))
-    alone, none_handed = _catalog(image, monkeypatch)
+    alone, none_handed = _catalog(image, monkeypatch, detect_types)
     assert none_handed == 0
     assert [e[:27] for e in shared.entries] == [e[:27] for e in alone.entries]
     by_path = {e.path: e for e in shared.entries}
@@ -187,3 +231,12 @@ def test_a_handoff_without_a_shared_buffer_fails_the_run(tmp_path: Path) -> None
                           options=CatalogOptions(hash_content=False))
     assert summary.status is RunStatus.FAILED
     assert "malformed" in (summary.error or "")
+
+
+def test_a_worker_that_cannot_map_the_buffer_hashes_everything_itself(
+        content_image, monkeypatch) -> None:
+    image, key = content_image
+    sink, handed = _catalog(image, monkeypatch, worker=f"{FAULTY}:unmappable_ring_worker")
+    assert handed == 0
+    hashed = {e.path: e.sha256 for e in sink.entries}
+    assert all(hashed[f["path"]] == f["sha256"] for f in key.files if not f["deleted"])
