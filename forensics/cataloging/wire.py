@@ -15,6 +15,7 @@ import re
 from operator import attrgetter
 from typing import Any
 
+from forensics.cataloging.names import display_name
 from forensics.cataloging.records import (
     EntryRecord,
     FileSystemRecord,
@@ -206,6 +207,39 @@ _MD5_HEX = re.compile("[0-9a-f]{32}").fullmatch
 _SHA256_HEX = re.compile("[0-9a-f]{64}").fullmatch
 
 
+def _shown(text: str, raw: bytes) -> bool:
+    """True if ``text`` is how Sealbag shows the name ``raw`` (see :func:`display_name`)."""
+    # printable text shows as it is: the check in C answers nearly every name
+    return (text.isprintable() and raw == text.encode("utf-8")) or display_name(raw) == text
+
+
+def _shown_path(text: str, raw: bytes) -> bool:
+    """:func:`_shown` for a path: each name shown on its own, joined by ``/``."""
+    if text.isprintable() and raw == text.encode("utf-8"):
+        return True
+    return "/".join(map(display_name, raw.split(b"/"))) == text
+
+
+def _names_agree(path: str, path_raw: bytes, name: str, name_raw: bytes,
+                 stream: str | None) -> bool:
+    """The path and name shown are those of their bytes, and the path ends with the name
+    (and ``:stream`` for a named data stream): the worker cannot show one name for
+    another, nor pass a bidi override or control character off as shown text."""
+    if not _shown(name, name_raw):
+        return False
+    if stream is None:
+        head, head_raw = path, path_raw
+    else:
+        if not path.endswith(":" + stream):
+            return False
+        head = path[:-len(stream) - 1]
+        cut = path_raw.rfind(b":")  # streams are NTFS's: no ':' in names there
+        if cut < 0 or not _shown(stream, path_raw[cut + 1:]):
+            return False
+        head_raw = path_raw[:cut]
+    return ((head == name or head.endswith("/" + name)) and _shown_path(head, head_raw))
+
+
 def _entry_from_wire(values: list[Any]) -> EntryRecord:
     """:func:`from_wire` for entries, written out (the parent decodes one per name)."""
     if not all(map(frozenset.__contains__, _E_ALLOWED, map(type, values))):
@@ -226,6 +260,9 @@ def _entry_from_wire(values: list[Any]) -> EntryRecord:
             stream.encode("utf-8")
     except UnicodeError as exc:
         raise WireError("entry: a name is not valid text") from exc
+    if not _names_agree(values[_E_PATH], values[_E_PATH_RAW], values[_E_NAME],
+                        values[_E_NAME_RAW], stream):
+        raise WireError("entry: a name shown does not match its bytes on the media")
     if values[_E_NAME_TYPE] not in _TYPE_LETTERS or values[_E_META_TYPE] not in _TYPE_LETTERS:
         raise WireError("entry: unknown name or metadata type")
     # what hash sets say is the application's to decide, never the worker's

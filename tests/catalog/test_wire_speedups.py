@@ -43,7 +43,8 @@ def _json_round_trip(values: list[object]) -> list[object]:
     _entry(path="a⟨U+202E⟩txt.exe", path_raw="a\u202etxt.exe".encode(),
            name="a⟨U+202E⟩txt.exe", name_raw="a\u202etxt.exe".encode()),
     _entry(stream="Zone.Identifier", path="f.txt:Zone.Identifier",
-           path_raw=b"f.txt:Zone.Identifier", attr_type=128, attr_id=3),
+           path_raw=b"f.txt:Zone.Identifier", name="f.txt", name_raw=b"f.txt",
+           attr_type=128, attr_id=3),
 ])
 def test_entries_survive_the_wire_exactly(record: EntryRecord) -> None:
     wire = to_wire(record)
@@ -193,3 +194,37 @@ def test_the_package_names_load_on_first_use() -> None:
     assert isinstance(forensics.__version__, str) and forensics.__version__
     with pytest.raises(AttributeError):
         _ = cataloging.no_such_name
+
+
+@pytest.mark.parametrize("shown, raw", [
+    ("Photo\u3000Album.jpg", None),  # ideographic space: not "printable", shown as it is
+    ("caf\u00e9\u00a0menu.txt", None),  # no-break space
+    ("family \U0001f468\u200d\U0001f469.png", None),  # emoji joined by ZWJ
+    ("x_⟨0xFF⟩", b"x_\xff"),
+])
+def test_names_shown_as_they_are_pass(shown: str, raw: bytes | None) -> None:
+    record = _entry(path=f"dir/{shown}", path_raw=b"dir/" + (raw or shown.encode()),
+                    name=shown, name_raw=raw or shown.encode())
+    assert from_wire("entry", _json_round_trip(to_wire(record))) == record
+
+
+@pytest.mark.parametrize("changes", [
+    # the bytes say one name, the text another
+    {"path": "dir/invoice.pdf", "path_raw": b"dir/payload.exe", "name": "invoice.pdf",
+     "name_raw": b"payload.exe"},
+    # a bidi override or a control character passed off as text shown as it is (the
+    # bytes are its UTF-8, so they travel as null)
+    {"path": "dir/a\u202etxt.exe", "path_raw": "dir/a\u202etxt.exe".encode(),
+     "name": "a\u202etxt.exe", "name_raw": "a\u202etxt.exe".encode()},
+    {"path": "dir/bell\x07.txt", "path_raw": b"dir/bell\x07.txt", "name": "bell\x07.txt",
+     "name_raw": b"bell\x07.txt"},
+    # the path and the name disagree
+    {"path": "dir/a.txt", "path_raw": b"dir/a.txt"},
+    {"path": "dira.txt", "path_raw": b"dira.txt", "name": "a.txt", "name_raw": b"a.txt"},
+    # a stream the path does not end with
+    {"stream": "Zone.Identifier", "path": "dir/file.txt", "attr_type": 128, "attr_id": 3},
+])
+def test_names_that_do_not_match_their_bytes_are_refused(changes: dict[str, object]) -> None:
+    wire = to_wire(_entry(**changes))
+    with pytest.raises(WireError):
+        from_wire("entry", _json_round_trip(wire))
