@@ -233,7 +233,12 @@ def _names_agree(path: str, path_raw: bytes, name: str, name_raw: bytes,
         if not path.endswith(":" + stream):
             return False
         head = path[:-len(stream) - 1]
-        cut = path_raw.rfind(b":")  # streams are NTFS's: no ':' in names there
+        # Windows writes no ':' in stream names, but the media may hold one. A ':' is
+        # shown as it is (no escape contains one), so the stream shown has as many as
+        # its bytes: the separator is the one before them.
+        cut = len(path_raw)
+        for _ in range(stream.count(":") + 1):
+            cut = path_raw.rfind(b":", 0, cut)
         if cut < 0 or not _shown(stream, path_raw[cut + 1:]):
             return False
         head_raw = path_raw[:cut]

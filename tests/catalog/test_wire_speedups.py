@@ -228,3 +228,16 @@ def test_names_that_do_not_match_their_bytes_are_refused(changes: dict[str, obje
     wire = to_wire(_entry(**changes))
     with pytest.raises(WireError):
         from_wire("entry", _json_round_trip(wire))
+
+
+@pytest.mark.parametrize("stream_raw", [b"ADS", b"A:S", b"s:t\x01", b":lead", b"\xff:x"])
+def test_a_stream_name_with_a_colon_passes(stream_raw: bytes) -> None:
+    """Windows writes no ':' in stream names, but a damaged or crafted MFT may hold one:
+    the entry is still taken, not refused (which would fail the whole catalog)."""
+    from forensics.cataloging.names import display_name
+
+    stream = display_name(stream_raw)
+    record = _entry(path=f"dir/mult1.dat:{stream}", path_raw=b"dir/mult1.dat:" + stream_raw,
+                    name="mult1.dat", name_raw=b"mult1.dat", stream=stream, attr_type=128,
+                    attr_id=3)
+    assert from_wire("entry", _json_round_trip(to_wire(record))) == record
