@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from forensics.database.models import Case, Exhibit
+from forensics.database.session import open_database
 from forensics.training import AnswerKey, TrainingSpec, build_image
 
 
@@ -58,3 +60,19 @@ def iso_image(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, AnswerKey
         pytest.skip("xorriso not installed")
     path = tmp_path_factory.mktemp("img") / "practice.iso"
     return path, build_image(ISO_SPEC, path)
+
+
+@pytest.fixture
+def db_with_exhibit(database_url: str):  # type: ignore[no-untyped-def]
+    """A case database with one case and one exhibit: (database, exhibit id)."""
+    db = open_database(database_url)
+    with db.session() as s:
+        case = Case(reference="FIR-12/2026", title="Test case")
+        s.add(case)
+        s.flush()
+        exhibit = Exhibit(case_id=case.id, exhibit_id="EX-001", description="USB stick")
+        s.add(exhibit)
+        s.flush()
+        exhibit_id = exhibit.id
+    yield db, exhibit_id
+    db.close()

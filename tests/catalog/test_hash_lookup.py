@@ -11,7 +11,7 @@ from forensics.cataloging.query import entries_with_hash
 from forensics.cataloging.wire import WireError, from_wire, to_wire
 from forensics.database import migrate, open_database
 from forensics.database.hashkey import hash_key
-from forensics.database.models import Case, CatalogRun, Exhibit, FileEntry
+from forensics.database.models import CatalogRun, FileEntry
 
 
 def _digests(i: int) -> tuple[str, str]:
@@ -20,16 +20,10 @@ def _digests(i: int) -> tuple[str, str]:
 
 
 @pytest.fixture
-def stored(database_url):  # type: ignore[no-untyped-def]
-    db = open_database(database_url)
+def stored(db_with_exhibit):  # type: ignore[no-untyped-def]
+    db, exhibit_id = db_with_exhibit
     with db.session() as s:
-        case = Case(reference="HASH-1", title="t")
-        s.add(case)
-        s.flush()
-        exhibit = Exhibit(case_id=case.id, exhibit_id="EX-1", description="d")
-        s.add(exhibit)
-        s.flush()
-        run = CatalogRun(exhibit_id=exhibit.id, image_path="x.dd")
+        run = CatalogRun(exhibit_id=exhibit_id, image_path="x.dd")
         s.add(run)
         s.flush()
         rows = []
@@ -41,8 +35,7 @@ def stored(database_url):  # type: ignore[no-untyped-def]
                      "allocated": True})
         s.execute(insert(FileEntry), rows)  # keys come from the column defaults
         run_id = run.id
-    yield db, run_id
-    db.close()
+    return db, run_id
 
 
 def test_lookup_by_md5_and_sha256(stored) -> None:  # type: ignore[no-untyped-def]

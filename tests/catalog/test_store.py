@@ -10,23 +10,8 @@ from sqlalchemy import func, select
 from forensics.cataloging.engine import CatalogOptions, ListSink, run_catalog
 from forensics.cataloging.store import CatalogStore
 from forensics.database.enums import CatalogStatus
-from forensics.database.models import Case, CatalogRun, Exhibit, FileEntry, FileSystem, Volume
+from forensics.database.models import CatalogRun, FileEntry, FileSystem, Volume
 from forensics.database.session import open_database
-
-
-@pytest.fixture
-def db_with_exhibit(database_url: str):  # type: ignore[no-untyped-def]
-    db = open_database(database_url)
-    with db.session() as s:
-        case = Case(reference="FIR-12/2026", title="Test case")
-        s.add(case)
-        s.flush()
-        exhibit = Exhibit(case_id=case.id, exhibit_id="EX-001", description="USB stick")
-        s.add(exhibit)
-        s.flush()
-        exhibit_id = exhibit.id
-    yield db, exhibit_id
-    db.close()
 
 
 def _count(db, model, run_id: int) -> int:  # type: ignore[no-untyped-def]
