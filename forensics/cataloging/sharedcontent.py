@@ -44,9 +44,8 @@ BATCHES_AHEAD = 1
 """Batches of records the worker may have sent beyond those the application has taken
 in, and still hand content over: further behind, the application has enough to do."""
 _HEADER = 64  # little-endian u64 at 0: bytes hashed; at 8: batches taken in
-_CONSUMED = struct.Struct("<Q")
-_TAKEN = struct.Struct("<Q")
-_TAKEN_AT = 8
+_COUNTER = struct.Struct("<Q")
+_HASHED_AT, _TAKEN_AT = 0, 8
 
 
 class HandoffError(WireError):
@@ -114,14 +113,14 @@ class ContentRing:
             md5 = hashlib.md5(view, usedforsecurity=False).hexdigest()
             sha256 = hashlib.sha256(view).hexdigest()
         self._hashed = start + length
-        _CONSUMED.pack_into(self._map, 0, self._hashed)
+        _COUNTER.pack_into(self._map, _HASHED_AT, self._hashed)
         return md5, sha256
 
     def batch_taken(self) -> None:
         """Tell the worker one more batch of its records has been taken in."""
         self._batch_start = None
         self._taken += 1
-        _TAKEN.pack_into(self._map, _TAKEN_AT, self._taken)
+        _COUNTER.pack_into(self._map, _TAKEN_AT, self._taken)
 
     def close(self) -> None:
         """Release the buffer (the worker's mapping is its own)."""
@@ -156,14 +155,14 @@ class RingWriter:
         worker should hash it itself (too small, or the application is behind)."""
         length = len(data)
         if (length < HANDOFF_MIN or length > min(HANDOFF_MAX, self._backlog_limit)
-                or self._sent - _TAKEN.unpack_from(self._map, _TAKEN_AT)[0] > BATCHES_AHEAD):
+                or self._sent - _COUNTER.unpack_from(self._map, _TAKEN_AT)[0] > BATCHES_AHEAD):
             return None
         start = self._written
         position = start % self.size
         if position + length > self.size:  # never across the end: skip to the start
             start += self.size - position
             position = 0
-        hashed = _CONSUMED.unpack_from(self._map, 0)[0]
+        hashed = _COUNTER.unpack_from(self._map, _HASHED_AT)[0]
         if start + length - hashed > self._backlog_limit:
             return None
         self._map[_HEADER + position:_HEADER + position + length] = data

@@ -28,7 +28,6 @@ from forensics.cataloging.records import (
     EntryRecord,
     FileSystemRecord,
     Gap,
-    Timestamp,
     VolumeRecord,
 )
 from forensics.cataloging.sharedcontent import HANDOFF_MIN
@@ -70,7 +69,6 @@ _I_MIME, _I_MIME_DESC, _I_MISMATCH = (_FIELD["mime_type"], _FIELD["mime_descript
                                       _FIELD["extension_mismatch"])
 _I_ERROR = _FIELD["error"]
 _I_MTIME, _I_GID = _FIELD["mtime"], _FIELD["gid"]  # mtime, atime, ctime, crtime, mode, uid, gid
-_new_tuple = tuple.__new__
 
 
 def _constants(prefix: str, skip: tuple[str, ...]) -> dict[int, str]:
@@ -139,17 +137,6 @@ def _ts(sec: int, nano: int, resolution: int) -> tuple[int, int, int] | None:
     return (int(sec), int(nano or 0), resolution)
 
 
-_TIME_SLOTS = tuple(_FIELD[n] for n in ("mtime", "atime", "ctime", "crtime"))
-
-
-def entry_record(fields: list[Any]) -> EntryRecord:
-    """A finished entry's field list (EntryRecord order, times as plain tuples) as a record."""
-    for i in _TIME_SLOTS:
-        if fields[i] is not None:
-            fields[i] = _new_tuple(Timestamp, fields[i])
-    return _new_tuple(EntryRecord, fields)
-
-
 def _one_line(exc: BaseException) -> str:
     # TSK messages can quote names from the image: escape them like names
     text = escape_for_display(" ".join(str(exc).split()))
@@ -164,9 +151,9 @@ class ImageScanner:
         emit: receives each record as it is found.
         options: what to compute per file.
         heartbeat: called often (between files and chunks) so a watchdog sees progress.
-        entry_out: turns a finished entry's field list into what is emitted: an
-            :class:`EntryRecord` by default; the worker process passes the wire encoder,
-            so no record is built only to be taken apart again.
+        entry_out: turns a finished entry's field list (EntryRecord order, times as plain
+            tuples) into what is emitted: the worker process passes the wire encoder, so
+            no record is built only to be taken apart again.
         handoff: offered a file's whole content instead of hashing it here; returns
             where it put it, or None (then the content is hashed here). An entry whose
             content was handed off is emitted as ``(HANDOFF_KIND, [start, length,
@@ -175,7 +162,7 @@ class ImageScanner:
 
     def __init__(self, reader: MediaReader, emit: Emit, options: WalkOptions,
                  heartbeat: Callable[[int, int], None],
-                 entry_out: Callable[[list[Any]], Any] = entry_record,
+                 entry_out: Callable[[list[Any]], Any],
                  handoff: Callable[[bytes], tuple[int, int] | None] | None = None) -> None:
         self._reader = reader
         self._emit = emit

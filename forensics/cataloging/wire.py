@@ -72,7 +72,6 @@ class _Codec:
     def __init__(self, cls: type) -> None:
         specs = _field_specs(cls)
         self.cls = cls
-        self.is_tuple = not dataclasses.is_dataclass(cls)
         self.names = tuple(name for name, _t, _d in specs)
         self.getter = attrgetter(*self.names)
         self.allowed = tuple(_allowed(name, t) for name, t, _d in specs)
@@ -97,8 +96,8 @@ def to_wire(record: Any) -> list[Any]:
     """Field values of a record, JSON-safe, in declaration order."""
     if type(record) is EntryRecord:
         return _entry_to_wire(record)
-    codec = _BY_CLASS[type(record)]
-    values = list(record) if codec.is_tuple else list(codec.getter(record))
+    codec = _BY_CLASS[type(record)]  # a dataclass: entries took the path above
+    values = list(codec.getter(record))
     for i in codec.plain_bytes:
         if values[i] is not None:
             values[i] = values[i].decode("latin-1")
@@ -114,8 +113,8 @@ _ENTRY = _CODECS["entry"]
 _E_PATH, _E_PATH_RAW, _E_NAME, _E_NAME_RAW = (
     EntryRecord._fields.index(n) for n in ("path", "path_raw", "name", "name_raw"))
 _E_TIMES = _ENTRY.time_fields
-_E_TAILS = tuple((i, [_ENTRY.defaults[i]]) for i in range(len(_ENTRY.names) - 1,
-                                                            _ENTRY.required - 1, -1))
+_E_TAILS = tuple((i, _ENTRY.defaults[i]) for i in range(len(_ENTRY.names) - 1,
+                                                           _ENTRY.required - 1, -1))
 _E_HASHED = EntryRecord._fields.index("mime_type")
 _E_LISTED = EntryRecord._fields.index("md5")
 
@@ -141,8 +140,8 @@ def entry_fields_to_wire(values: list[Any]) -> list[Any]:
         if values[cut:] == _ENTRY_DEFAULT_TAIL[cut]:
             del values[cut:]
             return values
-    for i, tail in _E_TAILS:
-        if values[i] != tail[0] or type(values[i]) is not type(tail[0]):
+    for i, default in _E_TAILS:
+        if values[i] != default or type(values[i]) is not type(default):
             del values[i + 1:]
             return values
     del values[_ENTRY.required:]
@@ -157,6 +156,7 @@ def _utf8_or_none(text: str) -> bytes | None:
 
 
 _ENTRY_DEFAULT_TAIL = {i: list(_ENTRY.defaults[i:]) for i in range(len(_ENTRY.names) + 1)}
+"""Entry fields from index i on, all at their defaults (to leave out, and to pad back)."""
 
 
 def from_wire(kind: str, values: Any) -> Any:
@@ -188,14 +188,11 @@ def from_wire(kind: str, values: Any) -> Any:
                 values[i] = values[i].encode("latin-1")
     except UnicodeError as exc:  # text that is not latin-1 where bytes were expected
         raise WireError(f"{kind}: bytes field is not latin-1 text") from exc
-    if codec.is_tuple:
-        return _new_tuple(codec.cls, values)
     return codec.cls(*values)
 
 
 _E_REQUIRED, _E_COUNT = _ENTRY.required, len(_ENTRY.names)
 _E_ALLOWED = _ENTRY.allowed
-_E_PADDING = {n: list(_ENTRY.defaults[n:]) for n in range(_E_REQUIRED, _E_COUNT + 1)}
 _INT = int
 _E_MD5, _E_SHA256 = EntryRecord._fields.index("md5"), EntryRecord._fields.index("sha256")
 _E_STREAM, _E_NAME_TYPE, _E_META_TYPE = (
@@ -252,7 +249,8 @@ def _entry_from_wire(values: list[Any]) -> EntryRecord:
                    if type(v) not in ok)
         raise WireError(f"entry.{bad} has the wrong type")
     if len(values) < _E_COUNT:
-        values = values + _E_PADDING[len(values)]  # else ``values`` is decoded in place
+        values = values + _ENTRY_DEFAULT_TAIL[len(values)]  # else decoded in place
+    as_text = values[_E_PATH_RAW] is None and values[_E_NAME_RAW] is None
     try:
         raw = values[_E_PATH_RAW]
         text = values[_E_PATH].encode("utf-8")  # also refuses lone surrogates
@@ -265,8 +263,11 @@ def _entry_from_wire(values: list[Any]) -> EntryRecord:
             stream.encode("utf-8")
     except UnicodeError as exc:
         raise WireError("entry: a name is not valid text") from exc
-    if not _names_agree(values[_E_PATH], values[_E_PATH_RAW], values[_E_NAME],
-                        values[_E_NAME_RAW], stream):
+    path, name = values[_E_PATH], values[_E_NAME]
+    # nearly every name: printable text whose bytes are its UTF-8, no stream
+    if not (as_text and stream is None and path.isprintable() and name.isprintable()
+            and (path == name or path.endswith("/" + name))) \
+            and not _names_agree(path, values[_E_PATH_RAW], name, values[_E_NAME_RAW], stream):
         raise WireError("entry: a name shown does not match its bytes on the media")
     if values[_E_NAME_TYPE] not in _TYPE_LETTERS or values[_E_META_TYPE] not in _TYPE_LETTERS:
         raise WireError("entry: unknown name or metadata type")
