@@ -17,84 +17,53 @@ from app.cli.common import (
     progress_bar,
     safe_text,
 )
-from forensics.cataloging.engine import CatalogOptions, CatalogSink, ListSink, run_catalog
+from forensics.cataloging.engine import (
+    CatalogOptions,
+    CatalogSink,
+    ForwardingSink,
+    ListSink,
+    run_catalog,
+)
 from forensics.cataloging.records import (
     CatalogSummary,
     EntryRecord,
-    FileSystemRecord,
-    Gap,
     RunStatus,
-    VolumeRecord,
 )
 from forensics.errors import BackEndError, NotFoundError, UserInputError
 
 EXIT_INCOMPLETE = 3
 
 
-class _JsonlSink(CatalogSink):
+class _JsonlSink(ForwardingSink):
     """Prints one JSON object per entry as soon as it arrives."""
 
     def __init__(self, inner: CatalogSink | None, show_known: bool) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._show_known = show_known
         self.hidden_known = 0
 
-    def volume(self, record: VolumeRecord) -> None:
-        if self._inner:
-            self._inner.volume(record)
-
-    def file_system(self, record: FileSystemRecord) -> None:
-        if self._inner:
-            self._inner.file_system(record)
-
     def entry(self, record: EntryRecord) -> None:
-        if self._inner:
-            self._inner.entry(record)
+        super().entry(record)
         if record.known and not self._show_known:
             self.hidden_known += 1
             return
         sys.stdout.write(json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
 
-    def gap(self, record: Gap) -> None:
-        if self._inner:
-            self._inner.gap(record)
 
-    def idle(self) -> None:
-        if self._inner:
-            self._inner.idle()
-
-
-class _CountSink(CatalogSink):
+class _CountSink(ForwardingSink):
     def __init__(self, inner: CatalogSink | None) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.notable = 0
         self.mismatch = 0
         self.known = 0
         self.deleted = 0
-
-    def volume(self, record: VolumeRecord) -> None:
-        if self._inner:
-            self._inner.volume(record)
-
-    def file_system(self, record: FileSystemRecord) -> None:
-        if self._inner:
-            self._inner.file_system(record)
 
     def entry(self, record: EntryRecord) -> None:
         self.notable += record.notable
         self.mismatch += record.extension_mismatch
         self.known += record.known
         self.deleted += not record.allocated
-        if self._inner:
-            self._inner.entry(record)
-
-    def gap(self, record: Gap) -> None:
-        if self._inner:
-            self._inner.gap(record)
-
-    def idle(self) -> None:
-        if self._inner:
-            self._inner.idle()
+        super().entry(record)
 
 
 def _open_db(db_url: str | None) -> Any:

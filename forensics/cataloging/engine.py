@@ -95,6 +95,34 @@ class CatalogSink:
         """Nothing new has arrived yet; a sink may use the pause (the store writes)."""
 
 
+class ForwardingSink(CatalogSink):
+    """Passes everything on to ``inner`` (if any); a wrapper overrides what it changes,
+    and whatever it does not (the pauses too) still reaches the sink it wraps."""
+
+    def __init__(self, inner: CatalogSink | None) -> None:
+        self._inner = inner
+
+    def volume(self, record: VolumeRecord) -> None:
+        if self._inner is not None:
+            self._inner.volume(record)
+
+    def file_system(self, record: FileSystemRecord) -> None:
+        if self._inner is not None:
+            self._inner.file_system(record)
+
+    def entry(self, record: EntryRecord) -> None:
+        if self._inner is not None:
+            self._inner.entry(record)
+
+    def gap(self, record: Gap) -> None:
+        if self._inner is not None:
+            self._inner.gap(record)
+
+    def idle(self) -> None:
+        if self._inner is not None:
+            self._inner.idle()
+
+
 @dataclass
 class ListSink(CatalogSink):
     """Keeps everything in memory (tests, small images)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from forensics.cataloging.engine import CatalogSink
-from forensics.cataloging.records import EntryRecord, FileSystemRecord, Gap, VolumeRecord
+from forensics.cataloging.engine import CatalogSink, ForwardingSink
+from forensics.cataloging.records import EntryRecord
 from forensics.hashsets.index import HashSetInfo
 
 
@@ -52,24 +52,12 @@ class HashMatcher:
                                known=hit.kind != "known-bad", hash_set=hit.set_name)
 
 
-class MatchingSink(CatalogSink):
+class MatchingSink(ForwardingSink):
     """Flags entries from hash sets, then passes everything on to ``inner``."""
 
     def __init__(self, inner: CatalogSink, matcher: HashMatcher) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._matcher = matcher
 
-    def volume(self, record: VolumeRecord) -> None:
-        self._inner.volume(record)
-
-    def file_system(self, record: FileSystemRecord) -> None:
-        self._inner.file_system(record)
-
     def entry(self, record: EntryRecord) -> None:
-        self._inner.entry(self._matcher.flag(record))
-
-    def gap(self, record: Gap) -> None:
-        self._inner.gap(record)
-
-    def idle(self) -> None:
-        self._inner.idle()
+        super().entry(self._matcher.flag(record))

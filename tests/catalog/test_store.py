@@ -207,3 +207,28 @@ def test_pauses_are_used_to_checkpoint_what_the_batches_wrote(sqlite_url: str, e
         store.idle()  # nothing new: no second checkpoint needed, and nothing breaks
     finally:
         db.close()
+
+
+def test_a_wrapper_that_changes_only_entries_passes_every_other_call_on(ext4_image) -> None:
+    from forensics.cataloging.engine import ForwardingSink
+
+    class Recording(ListSink):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pauses = 0
+
+        def idle(self) -> None:
+            self.pauses += 1
+
+    class Renaming(ForwardingSink):
+        def entry(self, record) -> None:  # type: ignore[no-untyped-def]
+            super().entry(record._replace(notable=True))
+
+    image, _key = ext4_image
+    inner = Recording()
+    summary = run_catalog(image, Renaming(inner), options=CatalogOptions(detect_types=False))
+    assert summary.entry_count == len(inner.entries) > 0
+    assert all(e.notable for e in inner.entries)
+    assert len(inner.volumes) == len(summary.volumes) and inner.file_systems
+    assert inner.pauses >= 1
+    ForwardingSink(None).entry(inner.entries[0])  # nothing wrapped: nothing to pass on
