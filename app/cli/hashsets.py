@@ -96,12 +96,14 @@ def remove_cmd(name: str, version: str, db_url: str | None) -> None:
 @db_option
 def lookup_cmd(digest: str, db_url: str | None) -> None:
     """Look an MD5 or SHA-256 up in every enabled set."""
+    from forensics.database.hashkey import parse_digest
     from forensics.hashsets.matcher import HashMatcher
     from forensics.hashsets.registry import open_enabled
 
-    digest = digest.strip().lower()
-    if len(digest) not in (32, 64) or any(c not in "0123456789abcdef" for c in digest):
-        raise UserInputError("give an MD5 (32 hex digits) or SHA-256 (64 hex digits)")
+    try:
+        digest = parse_digest(digest)
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from exc
     with database(db_url) as db:
         sources, _ids = open_enabled(db)
     try:

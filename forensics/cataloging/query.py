@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 
 from forensics.cataloging.export import ExportItem
 from forensics.database.enums import CatalogStatus
-from forensics.database.hashkey import hash_key
+from forensics.database.hashkey import hash_key, parse_digest
 from forensics.database.models import CatalogRun, FileEntry, FileSystem
 from forensics.errors import NotFoundError
 
@@ -47,9 +47,7 @@ def entries_with_hash(session: Any, digest: str, *, run_id: int | None = None,
     Raises:
         ValueError: ``digest`` is not an MD5 or SHA-256 in hex.
     """
-    text = digest.strip().lower()
-    if len(text) not in (32, 64) or any(c not in "0123456789abcdef" for c in text):
-        raise ValueError("give an MD5 (32 hex digits) or SHA-256 (64 hex digits)")
+    text = parse_digest(digest)
     key_column, column = ((FileEntry.md5_key, FileEntry.md5) if len(text) == 32
                           else (FileEntry.sha256_key, FileEntry.sha256))
     stmt = select(FileEntry).where(key_column == hash_key(text), column == text)

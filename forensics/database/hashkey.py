@@ -15,6 +15,19 @@ import re
 
 KEY_OFFSET = 1 << 63
 _HEX16 = re.compile("[0-9a-fA-F]{16}")
+_DIGEST = re.compile("[0-9a-f]{32}|[0-9a-f]{64}")
+
+
+def parse_digest(text: str) -> str:
+    """An MD5 or SHA-256 typed by a person, as lower-case hex (spaces around it dropped).
+
+    Raises:
+        ValueError: it is not 32 or 64 hex digits.
+    """
+    digest = text.strip().lower()
+    if not _DIGEST.fullmatch(digest):
+        raise ValueError("give an MD5 (32 hex digits) or SHA-256 (64 hex digits)")
+    return digest
 
 
 def hash_key(digest_hex: str | None) -> int | None:

@@ -69,8 +69,10 @@ def test_hashset_import_then_catalog_flags_notable(ext4_image, tmp_path: Path,
                  "--kind", "known-bad"]) == 0
     assert main(["hashset", "list"]) == 0
     assert "Lab list\t7\tknown-bad" in capsys.readouterr().out
-    assert main(["hashset", "lookup", target["sha256"]]) == 0
+    assert main(["hashset", "lookup", f" {target['sha256'].upper()} "]) == 0
     assert "known-bad: Lab list 7" in capsys.readouterr().out
+    assert main(["hashset", "lookup", target["sha256"][:40]]) != 0
+    assert "give an MD5 (32 hex digits) or SHA-256" in capsys.readouterr().err
     assert main(["catalog", str(image), "--jsonl"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     notable = [r for r in rows if r["notable"]]
