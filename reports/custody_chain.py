@@ -8,7 +8,6 @@ point ``bundle verify`` uses.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from forensics.custody.canonical import ZERO_HASH, encode_canonical
+from forensics.custody.canonical import entry_hash as _hash_of
 from reports.custody_view import TRANSFER_ACTIONS, view
 from reports.timefmt import parse_time
 
@@ -25,7 +25,7 @@ __all__ = ["TRANSFER_ACTIONS", "ZERO_HASH", "chain_events", "verify_chain", "ver
 def entry_hash(event: Mapping[str, Any]) -> str:
     """SHA-256 of the event's canonical JSON without its own ``entry_hash``."""
     body = {k: v for k, v in event.items() if k != "entry_hash"}
-    return hashlib.sha256(encode_canonical(body)).hexdigest()
+    return _hash_of(encode_canonical(body))
 
 
 def chain_events(events: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from forensics.custody.canonical import EVENT_FIELDS, ZERO_HASH, encode_canonical
+from forensics.custody.canonical import EVENT_FIELDS, ZERO_HASH, encode_canonical, entry_hash
 
 
 def _utc(text: str) -> str:
@@ -93,7 +93,7 @@ def ledger_export(
             )
             event.update({k: v for k, v in spec.items() if k not in ("signer", "at", "tz")})
             data = encode_canonical(event)
-            event["entry_hash"] = hashlib.sha256(data).hexdigest()
+            event["entry_hash"] = entry_hash(data)
             event["signature"] = signer.sign(data)
             previous = event["entry_hash"]
             events.append(event)
